@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { HostReadError } from '../host/host.js';
+import { parseFstab, parseMountinfo } from '../host/mountinfo.js';
+import { defineCollector } from './collector.js';
+
+const Row = z.object({
+  origin: z.enum(['mountinfo', 'fstab']).describe('mountinfo: mounted now (live or saved /proc); fstab: configured in the image'),
+  mountPoint: z.string().describe('where it is mounted, as the host sees it'),
+  source: z.string().describe('device or pseudo-source (tmpfs, overlay, a block device)'),
+  fsType: z.string().describe('filesystem type'),
+  options: z.string().describe('per-mount options (ro, nosuid, noexec…)'),
+  superOptions: z.string().nullable().describe('per-superblock options (mountinfo only)'),
+  root: z.string().nullable().describe('root of the mount within its filesystem; not "/" for bind mounts'),
+  mountId: z.number().int().nullable(),
+  parentId: z.number().int().nullable(),
+});
+
+export const mountsCollector = defineCollector({
+  name: 'mounts',
+  title: 'Mounted filesystems',
+  description:
+    'Every mount of the init process\'s mount namespace (/proc/1/mountinfo), or the fstab of an image. Look for tmpfs or ' +
+    'bind mounts over /proc/PID directories (a way to hide a process), noexec missing on /tmp or /dev/shm, and unexpected ' +
+    'network or overlay mounts.',
+  preconditions: 'Live host or --proc for what is mounted; an image without /proc gives its /etc/fstab instead.',
+  timeoutMs: 10_000,
+  row: Row,
+  async *collect(ctx) {
+    if (ctx.host.procRoot !== null) {
+      try {
+        const read = await ctx.host.readProc('1/mountinfo');
+        await ctx.keepCopy(read);
+        const { mounts, bad } = parseMountinfo(read.data.toString('utf8'));
+        for (const n of bad) ctx.error('/proc/1/mountinfo', 'EPARSE', `line ${n} does not parse`);
+        for (const m of mounts) {
+          yield {
+            origin: 'mountinfo' as const,
+            mountPoint: m.mountPoint,
+            source: m.source,
+            fsType: m.fsType,
+            options: m.options,
+            superOptions: m.superOptions,
+            root: m.root,
+            mountId: m.mountId,
+            parentId: m.parentId,
+          };
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof HostReadError)) throw err;
+        ctx.error(err.hostPath, err.code, err.message);
+      }
+    }
+    try {
+      const read = await ctx.host.readFile('/etc/fstab');
+      await ctx.keepCopy(read);
+      for (const f of parseFstab(read.data.toString('utf8'))) {
+        yield { origin: 'fstab' as const, ...f, superOptions: null, root: null, mountId: null, parentId: null };
+      }
+    } catch (err) {
+      if (!(err instanceof HostReadError)) throw err;
+      if (err.code !== 'ENOENT') ctx.error(err.hostPath, err.code, err.message);
+    }
+  },
+});

@@ -1,0 +1,81 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand, splitList } from '../lib/base-command.js';
+import { termSafe } from '../lib/terminal.js';
+import { UserError } from '../lib/user-error.js';
+import { loadSigner } from '../evidence/signing.js';
+import { SIGNAL_EXIT } from '../pipeline/interrupt.js';
+import { triage } from '../pipeline/triage.js';
+
+export default class Triage extends BaseCommand {
+  static override summary = 'Collect a triage of this host (or a mounted image) into a hashed case bundle.';
+
+  static override description = `Reads /proc, /sys and files directly (never ps, netstat or ls), most volatile first, and writes a bundle in which every file is SHA-256 hashed as it is written, with manifest.json and a hash-chained custody.jsonl. The run ends by printing the SHA-256 of manifest.json: write it into the ticket.
+
+Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129/130/143 partial bundle sealed after SIGHUP/SIGINT/SIGTERM; 2 bad input; 1 internal error.`;
+
+  static override examples = [
+    { description: 'Triage into a case directory on a mounted USB stick', command: '<%= config.bin %> triage --out /mnt/usb/case-web01' },
+    { description: 'One compressed archive', command: '<%= config.bin %> triage --format tgz --out case.tgz' },
+    { description: 'Nothing written on the host: stream a tar back over SSH', command: 'ssh web01 sudo ./goldhour triage --stdout > case.tar' },
+    { description: 'A mounted disk image, with a /proc saved at acquisition', command: '<%= config.bin %> triage --root /mnt/image --proc /mnt/saved-proc --out case' },
+    { description: 'Signed, and encrypted to the response team\'s age key', command: '<%= config.bin %> triage --sign ir.pem --encrypt-to age1... --out case.tgz.age' },
+  ];
+
+  static override flags = {
+    root: Flags.directory({ description: 'examine a mounted image at DIR instead of the live system' }),
+    proc: Flags.directory({ description: 'a saved /proc for --root' }),
+    out: Flags.string({ char: 'o', description: 'bundle path: a new or empty directory (dir) or a new file (archives)', exclusive: ['stdout'] }),
+    stdout: Flags.boolean({ description: 'stream the bundle (tar unless --format says otherwise) to stdout; nothing is written on the host' }),
+    format: Flags.string({ char: 'f', options: ['dir', 'tar', 'tgz', 'zip'], description: 'bundle format [default: dir, tar with --stdout, tgz with --encrypt-to]' }),
+    only: Flags.string({ description: 'run only these collectors (comma-separated)' }),
+    skip: Flags.string({ description: 'skip these collectors (comma-separated)' }),
+    json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
+    case: Flags.string({ description: 'case identifier [default: HOSTNAME-UTCSTAMP]' }),
+    examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
+    sign: Flags.file({ description: 'Ed25519 private key (PEM) to sign manifest.json (writes manifest.sig)' }),
+    'encrypt-to': Flags.string({ description: 'age X25519 recipient (age1...); the whole bundle stream is encrypted', multiple: true }),
+    quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Triage);
+    const encryptTo = flags['encrypt-to'] ?? [];
+    for (const r of encryptTo) if (!/^age1[0-9a-z]+$/.test(r)) throw new UserError(`--encrypt-to ${r}: not an age recipient (age1...)`);
+    const format = (flags.format ?? (encryptTo.length > 0 ? 'tgz' : flags.stdout ? 'tar' : 'dir')) as 'dir' | 'tar' | 'tgz' | 'zip';
+    if (flags.stdout && flags.json) throw new UserError('--json and --stdout both want stdout; use one');
+    if (flags.stdout && format === 'dir') throw new UserError('--stdout streams an archive; use --format tar, tgz or zip');
+    if (encryptTo.length > 0 && format === 'dir') throw new UserError('--encrypt-to encrypts an archive stream; use --format tar, tgz or zip');
+    if (flags.proc && !flags.root) throw new UserError('--proc goes with --root');
+
+    const result = await triage({
+      root: flags.root,
+      proc: flags.proc,
+      target: { format, out: flags.stdout ? null : flags.out, encryptTo, gzipLevel: 6 },
+      only: splitList(flags.only),
+      skip: splitList(flags.skip),
+      caseId: flags.case,
+      examiner: flags.examiner,
+      commandLine: process.argv.slice(1),
+      version: this.config.version,
+      codeRoot: this.config.root,
+      signer: flags.sign ? loadSigner(flags.sign) : null,
+      quiet: flags.quiet,
+    });
+
+    if (flags.json) {
+      this.log(JSON.stringify({ ...result, findings: [] }, null, 2));
+    } else {
+      const lines = [
+        `goldhour triage: ${result.status} bundle at ${termSafe(result.location)} (${result.format}${result.encrypted ? ', age-encrypted' : ''})`,
+        ...(result.statusReason ? [`  partial: ${result.statusReason}`] : []),
+        `  artefacts: ${result.artifacts}   errors: ${result.errors}`,
+        ...result.collectors.filter((c) => c.status !== 'ok').map((c) => `  collector ${c.name}: ${c.status}`),
+        ...(result.archiveSha256 ? [`  archive SHA-256:       ${result.archiveSha256}`] : []),
+        `  manifest.json SHA-256: ${result.manifestSha256}`,
+      ];
+      for (const l of lines) process.stderr.write(`${l}\n`);
+    }
+    if (result.interruptedBy) process.exitCode = SIGNAL_EXIT[result.interruptedBy] ?? 1;
+    else if (result.status === 'partial') process.exitCode = 3;
+  }
+}

@@ -1,0 +1,141 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants as C, promises as fsp } from 'node:fs';
+import { PassThrough, Readable, type Writable } from 'node:stream';
+import zlib from 'node:zlib';
+import { Encrypter } from 'age-encryption';
+import { SpaceGuard, writeAll } from '../space-guard.js';
+import type { ByteWriter } from './byte-writer.js';
+
+/** Creates a new file for evidence: never through a symlink, never over an existing file. */
+export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
+  return fsp.open(p, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+}
+
+/** The last stage: bytes to a new file, hashed as they go so the archive's own SHA-256 is known at the end. */
+export class FileByteWriter implements ByteWriter {
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly guard: SpaceGuard | null,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    await writeAll(this.fh, chunk, this.guard);
+  }
+
+  async close(): Promise<void> {
+    await this.fh.sync();
+    await this.fh.close();
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** The last stage: bytes to a Writable such as stdout, with backpressure; a closed pipe rejects. */
+export class StreamByteWriter implements ByteWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private failure: Error | null = null;
+  bytes = 0;
+
+  constructor(private readonly stream: Writable) {
+    stream.on('error', (err) => {
+      this.failure = err;
+    });
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (!this.stream.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.stream.off('error', onError);
+          resolve();
+        };
+        const onError = (err: Error) => {
+          this.stream.off('drain', onDrain);
+          reject(err);
+        };
+        this.stream.once('drain', onDrain);
+        this.stream.once('error', onError);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) throw this.failure;
+    // stdout is never really ended by node; wait until what we wrote has left.
+    await new Promise<void>((resolve, reject) => this.stream.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
+ * A stage that feeds a transform (gzip, age) and pumps its output into the next
+ * stage. The pump runs concurrently, so compression in zlib's thread overlaps
+ * with hashing and reading on the main thread.
+ */
+class TransformByteWriter implements ByteWriter {
+  private readonly pump: Promise<void>;
+  private pumpError: unknown = null;
+
+  constructor(
+    private readonly input: Writable,
+    output: AsyncIterable<Uint8Array>,
+    private readonly next: ByteWriter,
+  ) {
+    this.pump = (async () => {
+      for await (const chunk of output) await next.write(chunk);
+    })().catch((err: unknown) => {
+      this.pumpError = err;
+      input.destroy();
+    });
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.pumpError) throw this.pumpError;
+    if (!this.input.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.input.off('drain', done);
+          this.input.off('close', done);
+          resolve();
+        };
+        this.input.once('drain', done);
+        this.input.once('close', done);
+      });
+      if (this.pumpError) throw this.pumpError;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.input.end();
+    await this.pump;
+    if (this.pumpError) throw this.pumpError;
+    await this.next.close();
+  }
+}
+
+export function gzipStage(next: ByteWriter, level: number): ByteWriter {
+  const gz = zlib.createGzip({ level, chunkSize: 256 * 1024 });
+  return new TransformByteWriter(gz, gz, next);
+}
+
+export async function ageStage(next: ByteWriter, recipients: string[]): Promise<ByteWriter> {
+  const enc = new Encrypter();
+  for (const r of recipients) enc.addRecipient(r);
+  const plain = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const cipher = await enc.encrypt(Readable.toWeb(plain) as ReadableStream<Uint8Array>);
+  const out = Readable.fromWeb(cipher as import('node:stream/web').ReadableStream<Uint8Array>);
+  return new TransformByteWriter(plain, out, next);
+}
