@@ -77,6 +77,8 @@ export class CaseWriter {
   private readonly names = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private sealed = false;
+  /** Artefacts refused because the output lacked room: the bundle is then partial. */
+  private refusedForSpace = 0;
   readonly started = new Date();
 
   private constructor(
@@ -187,6 +189,7 @@ export class CaseWriter {
       const entry = this.uniqueName(name);
       if (this.guard?.full) throw new DiskFullError();
       if (this.guard && size > 1024 * 1024 && !(await this.guard.hasRoomFor(size))) {
+        this.refusedForSpace++;
         throw new DiskFullError(`not enough free space for ${entry} (${size} bytes)`);
       }
       const hash = createHash('sha256');
@@ -236,8 +239,13 @@ export class CaseWriter {
    */
   async seal(opts: { status: 'complete' | 'partial'; reason: string | null; findings: string; signer: Signer | null }): Promise<SealResult> {
     await this.queue;
-    const status = this.guard?.full ? 'partial' : opts.status;
-    const reason = this.guard?.full ? (opts.reason ?? 'the output device filled up') : opts.reason;
+    const spaceReason = this.guard?.full
+      ? 'the output device filled up'
+      : this.refusedForSpace > 0
+        ? `${this.refusedForSpace} artefact(s) did not fit on the output device`
+        : null;
+    const status = spaceReason ? 'partial' : opts.status;
+    const reason = opts.reason ?? spaceReason;
     await this.guard?.release();
     const endedAt = new Date();
     await this.writeSpecial(FINDINGS_FILE, Buffer.from(opts.findings), 'findings');

@@ -6,7 +6,7 @@ import type { Signer } from '../evidence/signing.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import { Host } from '../host/host.js';
 import { logErr } from '../lib/terminal.js';
-import { UserError } from '../lib/user-error.js';
+import { UserError, errnoCode } from '../lib/user-error.js';
 import { buildCaseHeader, type CaseOptions } from './case-header.js';
 import { interruptOnSignals } from './interrupt.js';
 import { runCollectors } from './run-collectors.js';
@@ -66,6 +66,7 @@ export async function triage(opts: TriageOptions): Promise<TriageResult> {
     return { ...sealed, collectors: writer.collectorRuns, interruptedBy: interrupt.signal.aborted ? String(interrupt.signal.reason) : null };
   } catch (err) {
     if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
+    if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
     throw err;
   } finally {
     interrupt.dispose();
