@@ -11,8 +11,8 @@ const Row = z.object({
   options: z.string().describe('per-mount options (ro, nosuid, noexec…)'),
   superOptions: z.string().nullable().describe('per-superblock options (mountinfo only)'),
   root: z.string().nullable().describe('root of the mount within its filesystem; not "/" for bind mounts'),
-  mountId: z.number().int().nullable(),
-  parentId: z.number().int().nullable(),
+  mountId: z.number().int().nullable().describe('mount id (mountinfo only); ids are reused after unmounting'),
+  parentId: z.number().int().nullable().describe('id of the parent mount; a parent missing from the list is a mount outside this namespace'),
 });
 
 export const mountsCollector = defineCollector({

@@ -23,7 +23,7 @@ export const sessionsCollector = defineCollector({
   description:
     'Sessions open at collection time, from the utmp file read and parsed directly (not `who`, which an intruder can ' +
     'replace). A session whose pid is gone, or whose record has an odd line or host, suggests a tampered utmp. The raw ' +
-    'utmp is copied. Past logins (wtmp, btmp, lastlog) belong to the logins collector.',
+    'utmp is copied. Past logins (wtmp, btmp, lastlog) are not read here.',
   preconditions: 'Any host with glibc-format utmp (x86-64, aarch64). utmp lives on tmpfs: on a dead box it is usually gone.',
   timeoutMs: 10_000,
   row: Row,
