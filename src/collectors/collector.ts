@@ -1,16 +1,49 @@
 import type { z } from 'zod';
 import type { Host, ReadResult } from '../host/host.js';
 
+export interface ReadOptions {
+  maxBytes?: number;
+  /** Keep a raw copy under files/<host path> (default: true for files, false for /proc). */
+  keep?: boolean;
+}
+
+export interface ToolRun {
+  path: string;
+  exitCode: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+}
+
+export interface ToolOptions {
+  purpose: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
 /**
- * What a collector may do besides yielding rows: keep raw copies of what it
- * read and record what went wrong. Collectors never judge; detectors do.
+ * What a collector may do besides yielding rows: read the host (recording what
+ * fails), keep raw copies, run an unavoidable external program (recorded with
+ * its path and SHA-256), and record errors. Collectors never judge; detectors do.
  */
 export interface CollectorContext {
   readonly host: Host;
   /** Aborted when the run is interrupted or the collector's time is up. */
   readonly signal: AbortSignal;
-  /** Keeps a byte-faithful copy under files/<host path>. */
+  /** Reads a host file; a missing file gives null silently, any other failure is recorded and gives null. */
+  read(hostPath: string, opts?: ReadOptions): Promise<ReadResult | null>;
+  /** Reads /proc/REL (or the saved --proc); null when absent, unreadable or there is no /proc. */
+  readProc(rel: string, opts?: ReadOptions): Promise<ReadResult | null>;
+  /** Keeps a byte-faithful copy of something already read, under files/<host path>. */
   keepCopy(read: ReadResult): Promise<void>;
+  /** Streams a (large) host file into the bundle without holding it in memory, capped at maxBytes. */
+  copyFile(hostPath: string, opts: { maxBytes: number }): Promise<boolean>;
+  /**
+   * Runs a program from the live host's system directories (never from PATH or
+   * the examined image) with an argument array; its output is kept under
+   * commands/. Null when the program is not installed or the host is not live.
+   */
+  runTool(program: string, args: string[], opts: ToolOptions): Promise<ToolRun | null>;
   error(path: string | null, code: string, message: string): void;
 }
 

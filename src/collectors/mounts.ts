@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { HostReadError } from '../host/host.js';
 import { parseFstab, parseMountinfo } from '../host/mountinfo.js';
 import { defineCollector } from './collector.js';
 
@@ -26,40 +25,29 @@ export const mountsCollector = defineCollector({
   timeoutMs: 10_000,
   row: Row,
   async *collect(ctx) {
-    if (ctx.host.procRoot !== null) {
-      try {
-        const read = await ctx.host.readProc('1/mountinfo');
-        await ctx.keepCopy(read);
-        const { mounts, bad } = parseMountinfo(read.data.toString('utf8'));
-        for (const n of bad) ctx.error('/proc/1/mountinfo', 'EPARSE', `line ${n} does not parse`);
-        for (const m of mounts) {
-          yield {
-            origin: 'mountinfo' as const,
-            mountPoint: m.mountPoint,
-            source: m.source,
-            fsType: m.fsType,
-            options: m.options,
-            superOptions: m.superOptions,
-            root: m.root,
-            mountId: m.mountId,
-            parentId: m.parentId,
-          };
-        }
-        return;
-      } catch (err) {
-        if (!(err instanceof HostReadError)) throw err;
-        ctx.error(err.hostPath, err.code, err.message);
+    const mountinfo = await ctx.readProc('1/mountinfo', { keep: true });
+    if (mountinfo) {
+      const { mounts, bad } = parseMountinfo(mountinfo.data.toString('utf8'));
+      for (const n of bad) ctx.error('/proc/1/mountinfo', 'EPARSE', `line ${n} does not parse`);
+      for (const m of mounts) {
+        yield {
+          origin: 'mountinfo' as const,
+          mountPoint: m.mountPoint,
+          source: m.source,
+          fsType: m.fsType,
+          options: m.options,
+          superOptions: m.superOptions,
+          root: m.root,
+          mountId: m.mountId,
+          parentId: m.parentId,
+        };
       }
+      return;
     }
-    try {
-      const read = await ctx.host.readFile('/etc/fstab');
-      await ctx.keepCopy(read);
-      for (const f of parseFstab(read.data.toString('utf8'))) {
-        yield { origin: 'fstab' as const, ...f, superOptions: null, root: null, mountId: null, parentId: null };
-      }
-    } catch (err) {
-      if (!(err instanceof HostReadError)) throw err;
-      if (err.code !== 'ENOENT') ctx.error(err.hostPath, err.code, err.message);
+    const fstab = await ctx.read('/etc/fstab');
+    if (!fstab) return;
+    for (const f of parseFstab(fstab.data.toString('utf8'))) {
+      yield { origin: 'fstab' as const, ...f, superOptions: null, root: null, mountId: null, parentId: null };
     }
   },
 });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { HostReadError } from '../host/host.js';
 import { UTMP_RECORD_SIZE, parseUtmp } from '../host/utmp.js';
 import { defineCollector } from './collector.js';
 
@@ -29,15 +28,8 @@ export const sessionsCollector = defineCollector({
   row: Row,
   async *collect(ctx) {
     for (const file of UTMP_PATHS) {
-      let read;
-      try {
-        read = await ctx.host.readFile(file, { maxBytes: 64 * 1024 * 1024 });
-      } catch (err) {
-        if (!(err instanceof HostReadError)) throw err;
-        if (err.code !== 'ENOENT') ctx.error(err.hostPath, err.code, err.message);
-        continue;
-      }
-      await ctx.keepCopy(read);
+      const read = await ctx.read(file, { maxBytes: 64 * 1024 * 1024 });
+      if (!read) continue;
       const { records, trailingBytes } = parseUtmp(read.data);
       if (trailingBytes > 0) ctx.error(file, 'ETORN', `${trailingBytes} bytes after the last whole ${UTMP_RECORD_SIZE}-byte record`);
       for (const rec of records) {

@@ -21,7 +21,7 @@ import {
 } from './manifest.js';
 import { signManifest, type Signer } from './signing.js';
 import { DirSink, TarSink, ZipSink, type BundleFormat, type BundleSink } from './sinks.js';
-import { DiskFullError, SpaceGuard } from './space-guard.js';
+import { DiskFullError, RESERVE_BYTES, SpaceGuard } from './space-guard.js';
 
 export interface BundleTarget {
   format: BundleFormat;
@@ -44,7 +44,8 @@ export interface ArtifactInfo {
   sourceGid?: number;
   truncatedAt?: number;
   sourceSize?: number;
-  changedWhileRead?: boolean;
+  /** A boolean, or a check run after the bytes are written (for sources streamed while live). */
+  changedWhileRead?: boolean | (() => Promise<boolean>);
   rows?: number;
 }
 
@@ -79,6 +80,8 @@ export class CaseWriter {
   private sealed = false;
   /** Artefacts refused because the output lacked room: the bundle is then partial. */
   private refusedForSpace = 0;
+  /** Bytes written since the reserve was released; kept within half of it so the seal still fits. */
+  private afterFullBytes = 0;
   readonly started = new Date();
 
   private constructor(
@@ -187,7 +190,10 @@ export class CaseWriter {
     return this.serial(async () => {
       if (this.sealed) throw new Error('bundle already sealed');
       const entry = this.uniqueName(name);
-      if (this.guard?.full) throw new DiskFullError();
+      if (this.guard?.full) {
+        if (size > 1024 * 1024 || this.afterFullBytes + size > RESERVE_BYTES / 2) throw new DiskFullError();
+        this.afterFullBytes += size;
+      }
       if (this.guard && size > 1024 * 1024 && !(await this.guard.hasRoomFor(size))) {
         this.refusedForSpace++;
         throw new DiskFullError(`not enough free space for ${entry} (${size} bytes)`);
@@ -202,6 +208,7 @@ export class CaseWriter {
       })();
       const mtime = info.sourceMtime ?? new Date();
       await this.sink.addEntry(entry, hashed, size, { mode: 0o600, mtime });
+      const changed = typeof info.changedWhileRead === 'function' ? await info.changedWhileRead() : info.changedWhileRead;
       const src = info.source === null ? null : encodeHostPath(info.source);
       const artifact: Artifact = {
         path: entry,
@@ -217,7 +224,7 @@ export class CaseWriter {
         ...optional('sourceGid', info.sourceGid),
         ...optional('truncatedAt', info.truncatedAt),
         ...optional('sourceSize', report.padded > 0 || report.excess ? report.delivered : info.sourceSize),
-        ...(info.changedWhileRead || report.padded > 0 || report.excess ? { changedWhileRead: true } : {}),
+        ...(changed || report.padded > 0 || report.excess ? { changedWhileRead: true } : {}),
         ...optional('rows', info.rows),
       };
       this.artifacts.push(artifact);
@@ -244,6 +251,7 @@ export class CaseWriter {
       : this.refusedForSpace > 0
         ? `${this.refusedForSpace} artefact(s) did not fit on the output device`
         : null;
+    if (this.guard?.full) this.recordError({ collector: null, path: null, code: 'ENOSPC', message: 'the output device filled up; collection stopped and the reserve was used to seal' });
     const status = spaceReason ? 'partial' : opts.status;
     const reason = opts.reason ?? spaceReason;
     await this.guard?.release();

@@ -112,6 +112,13 @@ export class Host {
     return readRegularFile(hostPath, real, opts.maxBytes ?? DEFAULT_MAX_READ);
   }
 
+  /** Opens a regular file for streaming; the caller closes `fh`. Same refusals as readFile. */
+  async openFile(hostPath: string): Promise<OpenedFile> {
+    const real = await wrapErrors(hostPath, () => this.resolve(hostPath));
+    if (this.isExcluded(real)) throw new HostReadError(hostPath, 'EXCLUDED', 'inside goldhour\'s own output');
+    return openRegular(hostPath, real);
+  }
+
   /** Reads a file under /proc (or the saved --proc). */
   async readProc(rel: string, opts: { maxBytes?: number } = {}): Promise<ReadResult> {
     const real = this.procPath(rel);
@@ -216,16 +223,40 @@ function kindOf(st: Stats): string {
   return 'not a regular file';
 }
 
-async function readRegularFile(hostPath: string, real: string, maxBytes: number): Promise<ReadResult> {
+/** A regular file of the host, opened safely, for callers that stream it (large logs, executables). */
+export interface OpenedFile {
+  hostPath: string;
+  fh: fsp.FileHandle;
+  facts: FileFacts;
+  /** Whether size, mtime or ctime moved since the file was opened. */
+  changedSinceOpen(): Promise<boolean>;
+}
+
+async function openRegular(hostPath: string, real: string): Promise<OpenedFile> {
   const before = await wrapErrors(hostPath, () => fsp.stat(real));
   if (!before.isFile()) throw new HostReadError(hostPath, 'ENOTREG', `${kindOf(before)}, not read`);
   // O_NONBLOCK: if a FIFO was swapped in after the stat, open must not hang.
   const fh = await wrapErrors(hostPath, () => fsp.open(real, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY));
+  const opened = await fh.stat();
+  if (!opened.isFile() || opened.ino !== before.ino || opened.dev !== before.dev) {
+    await fh.close();
+    throw new HostReadError(hostPath, 'ERACE', 'file was replaced while being opened');
+  }
+  return {
+    hostPath,
+    fh,
+    facts: factsOf(opened),
+    changedSinceOpen: async () => {
+      const now = await fh.stat();
+      return now.size !== opened.size || now.mtimeMs !== opened.mtimeMs || now.ctimeMs !== opened.ctimeMs;
+    },
+  };
+}
+
+async function readRegularFile(hostPath: string, real: string, maxBytes: number): Promise<ReadResult> {
+  const file = await openRegular(hostPath, real);
+  const { fh } = file;
   try {
-    const opened = await fh.stat();
-    if (!opened.isFile() || opened.ino !== before.ino || opened.dev !== before.dev) {
-      throw new HostReadError(hostPath, 'ERACE', 'file was replaced while being opened');
-    }
     const chunks: Buffer[] = [];
     let total = 0;
     let truncated = false;
@@ -243,14 +274,11 @@ async function readRegularFile(hostPath: string, real: string, maxBytes: number)
     }
     let data = Buffer.concat(chunks, total);
     if (truncated) data = data.subarray(0, maxBytes);
-    const after = await fh.stat();
     const changedWhileRead =
-      after.size !== opened.size ||
-      after.mtimeMs !== opened.mtimeMs ||
-      after.ctimeMs !== opened.ctimeMs ||
+      (await file.changedSinceOpen()) ||
       // /proc and /sys files report size 0 (or 4096) whatever they hold; only trust size elsewhere
-      (!truncated && opened.size > 0 && !isPseudoFs(real) && data.length !== opened.size);
-    return { hostPath, data, facts: factsOf(after), truncated, changedWhileRead };
+      (!truncated && file.facts.size > 0 && !isPseudoFs(real) && data.length !== file.facts.size);
+    return { hostPath, data, facts: factsOf(await fh.stat()), truncated, changedWhileRead };
   } finally {
     await fh.close();
   }

@@ -7,6 +7,12 @@ import { UserError, errorMessage } from './user-error.js';
  * documented exit code, never a stack trace (GOLDHOUR_DEBUG=1 shows it).
  */
 export abstract class BaseCommand extends Command {
+  override async init(): Promise<void> {
+    // After an SSH drop the terminal is gone: a failed write to it must not crash a run that is sealing evidence.
+    process.stderr.on('error', () => undefined);
+    await super.init();
+  }
+
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (process.env.GOLDHOUR_DEBUG) logErr(err.stack ?? String(err));
     if (err instanceof UserError) {

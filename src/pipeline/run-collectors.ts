@@ -1,16 +1,19 @@
-import type { Collector, CollectorContext } from '../collectors/collector.js';
+import type { Collector } from '../collectors/collector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
 import { DiskFullError } from '../evidence/space-guard.js';
-import type { Host, ReadResult } from '../host/host.js';
-import { bundlePathForHostFile } from '../lib/host-path.js';
+import type { Host } from '../host/host.js';
 import { errnoCode, errorMessage } from '../lib/user-error.js';
+import { collectorContext } from './collector-context.js';
 
 export interface RunProgress {
   collectorStarted(name: string): void;
   collectorEnded(name: string, status: string, rows: number): void;
 }
 
-class CollectorTimeout extends Error {}
+/** Rows are written in parts of about this size, so a collector with millions of rows stays flat in memory. */
+const ROWS_PART_BYTES = 32 * 1024 * 1024;
+
+class Stopped extends Error {}
 
 /**
  * Runs collectors one after another, most volatile first. A collector that
@@ -34,83 +37,82 @@ export async function runCollectors(
   }
 }
 
+/** collectors/NAME.jsonl, then collectors/NAME.2.jsonl … for further parts. */
+class RowWriter {
+  private lines: string[] = [];
+  private bytes = 0;
+  private parts = 0;
+  rows = 0;
+
+  constructor(
+    private readonly writer: CaseWriter,
+    private readonly name: string,
+  ) {}
+
+  async add(line: string): Promise<void> {
+    this.lines.push(line);
+    this.bytes += line.length + 1;
+    this.rows++;
+    if (this.bytes >= ROWS_PART_BYTES) await this.flush();
+  }
+
+  /** Writes what is buffered; the first part is written even when empty, so "no rows" is on record. */
+  async flush(): Promise<number> {
+    if (this.lines.length === 0 && this.parts > 0) return 0;
+    const body = Buffer.from(this.lines.map((l) => `${l}\n`).join(''));
+    const count = this.lines.length;
+    this.lines = [];
+    this.bytes = 0;
+    this.parts++;
+    const file = this.parts === 1 ? `collectors/${this.name}.jsonl` : `collectors/${this.name}.${this.parts}.jsonl`;
+    await this.writer.addBuffer(file, body, { source: null, collector: this.name, rows: count });
+    return 1;
+  }
+}
+
 async function runOne(host: Host, writer: CaseWriter, c: Collector, interrupt: AbortSignal, progress: RunProgress): Promise<void> {
   progress.collectorStarted(c.name);
   const started = new Date().toISOString();
-  const timer = AbortSignal.timeout(c.timeoutMs);
-  const signal = AbortSignal.any([interrupt, timer]);
-  let open = true;
-  let artifacts = 0;
-  let errors = 0;
-  const error = (path: string | null, code: string, message: string) => {
-    if (!open) return;
-    errors++;
-    writer.recordError({ collector: c.name, path, code, message });
-  };
-  const ctx: CollectorContext = {
-    host,
-    signal,
-    error,
-    keepCopy: async (read: ReadResult) => {
-      if (!open) return;
-      await writer.addBuffer(bundlePathForHostFile(read.hostPath), read.data, {
-        source: read.hostPath,
-        collector: c.name,
-        sourceMtime: read.facts.mtime,
-        sourceMode: read.facts.mode,
-        sourceUid: read.facts.uid,
-        sourceGid: read.facts.gid,
-        ...(read.truncated ? { truncatedAt: read.data.length, sourceSize: read.facts.size } : {}),
-        changedWhileRead: read.changedWhileRead,
-      });
-      artifacts++;
-    },
-  };
-  const rows: string[] = [];
+  const signal = AbortSignal.any([interrupt, AbortSignal.timeout(c.timeoutMs)]);
+  const { ctx, stats, close } = collectorContext(host, writer, c.name, signal);
+  const rows = new RowWriter(writer, c.name);
   let status: 'ok' | 'error' | 'timeout' | 'interrupted' = 'ok';
   try {
     await untilAborted(signal, (async () => {
       for await (const row of c.collect(ctx)) {
         const parsed = c.row.safeParse(row);
-        if (!parsed.success) error(null, 'EROW', `row does not match its declaration: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-        rows.push(JSON.stringify(row));
+        if (!parsed.success) ctx.error(null, 'EROW', `row does not match its declaration: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        await rows.add(JSON.stringify(row));
         if (signal.aborted) break;
       }
     })());
   } catch (err) {
-    if (err instanceof CollectorTimeout) {
+    if (err instanceof Stopped) {
       status = interrupt.aborted ? 'interrupted' : 'timeout';
-      if (status === 'timeout') error(null, 'TIMEOUT', `stopped after ${c.timeoutMs} ms; rows so far are kept`);
-    } else if (err instanceof DiskFullError) {
-      status = 'error';
-      error(null, 'ENOSPC', err.message);
+      if (status === 'timeout') ctx.error(null, 'TIMEOUT', `stopped after ${c.timeoutMs} ms; rows so far are kept`);
     } else {
       status = 'error';
-      error(null, errnoCode(err) ?? 'ECOLLECT', errorMessage(err));
+      ctx.error(null, err instanceof DiskFullError ? 'ENOSPC' : (errnoCode(err) ?? 'ECOLLECT'), errorMessage(err));
     }
   }
-  open = false;
-  if (rows.length > 0 || status === 'ok') {
-    try {
-      const body = Buffer.from(rows.map((r) => `${r}\n`).join(''));
-      await writer.addBuffer(`collectors/${c.name}.jsonl`, body, { source: null, collector: c.name, rows: rows.length });
-      artifacts++;
-    } catch (err) {
-      status = 'error';
-      writer.recordError({ collector: c.name, path: null, code: errnoCode(err) ?? (err instanceof DiskFullError ? 'ENOSPC' : 'EWRITE'), message: errorMessage(err) });
-      errors++;
-    }
+  close();
+  try {
+    stats.artifacts += await rows.flush();
+  } catch (err) {
+    status = 'error';
+    writer.recordError({ collector: c.name, path: null, code: err instanceof DiskFullError ? 'ENOSPC' : (errnoCode(err) ?? 'EWRITE'), message: errorMessage(err) });
+    stats.errors++;
   }
-  writer.recordCollector({ name: c.name, status, started, ended: new Date().toISOString(), rows: rows.length, artifacts, errors });
-  await writer.appendCustody({ event: 'collected', collector: c.name, status, rows: rows.length, artifacts, errors });
-  progress.collectorEnded(c.name, status, rows.length);
+  writer.recordCollector({ name: c.name, status, started, ended: new Date().toISOString(), rows: rows.rows, artifacts: stats.artifacts, errors: stats.errors });
+  await writer.appendCustody({ event: 'collected', collector: c.name, status, rows: rows.rows, artifacts: stats.artifacts, errors: stats.errors });
+  progress.collectorEnded(c.name, status, rows.rows);
 }
 
 /** Resolves with the work, or rejects as soon as the signal fires (a hung read must not hang the run). */
 function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CollectorTimeout());
+  if (signal.aborted) return Promise.reject(new Stopped());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CollectorTimeout());
+    const onAbort = () => reject(new Stopped());
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {
