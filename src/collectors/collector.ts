@@ -21,6 +21,28 @@ export interface ToolOptions {
   maxBytes?: number;
 }
 
+/** Choices the responder makes on the command line that shape what collectors gather. */
+export interface CollectorSettings {
+  /** processes: copy executables that were deleted from disk into the bundle (--copy-deleted). */
+  copyDeleted: boolean;
+  /** packages: check every file of every package, not only what intruders replace (--deep). */
+  deep: boolean;
+  /** files: how many days back "recently changed" reaches (--recent). */
+  recentDays: number;
+  /** files: paths to walk for the timeline bodyfile; empty for none, ['/'] for everything (--bodyfile). */
+  bodyfile: string[];
+  /** logs: most bytes copied from any one log file (--log-max). */
+  logMaxBytes: number;
+}
+
+export const DEFAULT_SETTINGS: CollectorSettings = {
+  copyDeleted: false,
+  deep: false,
+  recentDays: 7,
+  bodyfile: [],
+  logMaxBytes: 256 * 1024 * 1024,
+};
+
 /**
  * What a collector may do besides yielding rows: read the host (recording what
  * fails), keep raw copies, run an unavoidable external program (recorded with
@@ -28,6 +50,7 @@ export interface ToolOptions {
  */
 export interface CollectorContext {
   readonly host: Host;
+  readonly settings: CollectorSettings;
   /** Aborted when the run is interrupted or the collector's time is up. */
   readonly signal: AbortSignal;
   /** Reads a host file; a missing file gives null silently, any other failure is recorded and gives null. */

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DEFAULT_SETTINGS } from '../collectors/collector.js';
 import { BaseCommand, splitList } from '../lib/base-command.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError } from '../lib/user-error.js';
@@ -35,6 +36,11 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     sign: Flags.file({ description: 'Ed25519 private key (PEM) to sign manifest.json (writes manifest.sig)' }),
     'encrypt-to': Flags.string({ description: 'age X25519 recipient (age1...); the whole bundle stream is encrypted', multiple: true }),
     quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
+    'copy-deleted': Flags.boolean({ description: 'copy executables of running processes that were deleted from disk into the bundle' }),
+    deep: Flags.boolean({ description: 'check every file of every installed package, not only binaries, libraries, PAM modules and sshd' }),
+    recent: Flags.integer({ description: 'days back that "recently changed" system files reach', default: DEFAULT_SETTINGS.recentDays, min: 0 }),
+    bodyfile: Flags.string({ description: 'paths to walk for a timeline bodyfile (comma-separated; / for the whole filesystem)' }),
+    'log-max': Flags.integer({ description: 'most MiB copied from any one log file', default: DEFAULT_SETTINGS.logMaxBytes / 1048576, min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -60,6 +66,13 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
       codeRoot: this.config.root,
       signer: flags.sign ? loadSigner(flags.sign) : null,
       quiet: flags.quiet,
+      settings: {
+        copyDeleted: flags['copy-deleted'],
+        deep: flags.deep,
+        recentDays: flags.recent,
+        bodyfile: splitList(flags.bodyfile),
+        logMaxBytes: flags['log-max'] * 1048576,
+      },
     });
 
     if (flags.json) {

@@ -1,4 +1,4 @@
-import type { CollectorContext, ReadOptions, ToolOptions, ToolRun } from '../collectors/collector.js';
+import type { CollectorContext, CollectorSettings, ReadOptions, ToolOptions, ToolRun } from '../collectors/collector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
 import { fileChunks } from '../evidence/file-chunks.js';
 import { DiskFullError } from '../evidence/space-guard.js';
@@ -17,7 +17,7 @@ export interface ContextStats {
  * collector finished or ran out of time) anything it still tries is dropped,
  * so a hung collector that wakes up late cannot write into a sealed bundle.
  */
-export function collectorContext(host: Host, writer: CaseWriter, name: string, signal: AbortSignal) {
+export function collectorContext(host: Host, settings: CollectorSettings, writer: CaseWriter, name: string, signal: AbortSignal) {
   let open = true;
   const stats: ContextStats = { artifacts: 0, errors: 0 };
   const commandNames = new Map<string, number>();
@@ -57,6 +57,7 @@ export function collectorContext(host: Host, writer: CaseWriter, name: string, s
 
   const ctx: CollectorContext = {
     host,
+    settings,
     signal,
     error,
     keepCopy,

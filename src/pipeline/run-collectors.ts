@@ -1,4 +1,4 @@
-import type { Collector } from '../collectors/collector.js';
+import type { Collector, CollectorSettings } from '../collectors/collector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import type { Host } from '../host/host.js';
@@ -22,6 +22,7 @@ class Stopped extends Error {}
  */
 export async function runCollectors(
   host: Host,
+  settings: CollectorSettings,
   writer: CaseWriter,
   collectors: readonly Collector[],
   interrupt: AbortSignal,
@@ -33,7 +34,7 @@ export async function runCollectors(
       writer.recordCollector({ name: c.name, status: 'skipped', started, ended: started, rows: 0, artifacts: 0, errors: 0 });
       continue;
     }
-    await runOne(host, writer, c, interrupt, progress);
+    await runOne(host, settings, writer, c, interrupt, progress);
   }
 }
 
@@ -70,11 +71,11 @@ class RowWriter {
   }
 }
 
-async function runOne(host: Host, writer: CaseWriter, c: Collector, interrupt: AbortSignal, progress: RunProgress): Promise<void> {
+async function runOne(host: Host, settings: CollectorSettings, writer: CaseWriter, c: Collector, interrupt: AbortSignal, progress: RunProgress): Promise<void> {
   progress.collectorStarted(c.name);
   const started = new Date().toISOString();
   const signal = AbortSignal.any([interrupt, AbortSignal.timeout(c.timeoutMs)]);
-  const { ctx, stats, close } = collectorContext(host, writer, c.name, signal);
+  const { ctx, stats, close } = collectorContext(host, settings, writer, c.name, signal);
   const rows = new RowWriter(writer, c.name);
   let status: 'ok' | 'error' | 'timeout' | 'interrupted' = 'ok';
   try {

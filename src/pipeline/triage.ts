@@ -1,5 +1,5 @@
 import { COLLECTORS } from '../collectors/index.js';
-import type { Collector } from '../collectors/collector.js';
+import type { Collector, CollectorSettings } from '../collectors/collector.js';
 import { CaseWriter, type BundleTarget, type SealResult } from '../evidence/case-writer.js';
 import type { CollectorRun } from '../evidence/manifest.js';
 import type { Signer } from '../evidence/signing.js';
@@ -19,6 +19,7 @@ export interface TriageOptions extends CaseOptions {
   skip: string[];
   signer: Signer | null;
   quiet: boolean;
+  settings: CollectorSettings;
 }
 
 export interface TriageResult extends SealResult {
@@ -55,7 +56,7 @@ export async function triage(opts: TriageOptions): Promise<TriageResult> {
   };
   log(`goldhour triage: case ${header.case.id} → ${writer.location}`);
   try {
-    await runCollectors(host, writer, collectors, interrupt.signal, {
+    await runCollectors(host, opts.settings, writer, collectors, interrupt.signal, {
       collectorStarted: (name) => log(`  ${name} …`),
       collectorEnded: (name, status, rows) => log(`  ${name} ${status} (${rows} rows)`),
     });
