@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages; nothing is assumed present.
 set -euo pipefail
-pkgs=(age zip unzip openssl tar gzip coreutils util-linux iproute2 time procps)
+# binutils: strip, for the single-file build
+pkgs=(age zip unzip openssl tar gzip coreutils util-linux iproute2 time procps binutils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -36,6 +36,8 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     sign: Flags.file({ description: 'Ed25519 private key (PEM) to sign manifest.json (writes manifest.sig)' }),
     'encrypt-to': Flags.string({ description: 'age X25519 recipient (age1...); the whole bundle stream is encrypted', multiple: true }),
     quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
+    gentle: Flags.boolean({ description: 'besides the default low CPU and idle I/O priority, keep goldhour on one CPU', exclusive: ['full-speed'] }),
+    'full-speed': Flags.boolean({ description: 'do not lower goldhour\'s priority (by default a live triage yields to the server\'s own work)' }),
     'copy-deleted': Flags.boolean({ description: 'copy executables of running processes that were deleted from disk into the bundle' }),
     deep: Flags.boolean({ description: 'check every file of every installed package, not only binaries, libraries, PAM modules and sshd' }),
     recent: Flags.integer({ description: 'days back that "recently changed" system files reach', default: DEFAULT_SETTINGS.recentDays, min: 0 }),
@@ -66,6 +68,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
       codeRoot: this.config.root,
       signer: flags.sign ? loadSigner(flags.sign) : null,
       quiet: flags.quiet,
+      priority: flags['full-speed'] ? 'full-speed' : flags.gentle ? 'gentle' : 'low',
       settings: {
         copyDeleted: flags['copy-deleted'],
         deep: flags.deep,

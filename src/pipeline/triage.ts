@@ -9,6 +9,7 @@ import { logErr } from '../lib/terminal.js';
 import { UserError, errnoCode } from '../lib/user-error.js';
 import { buildCaseHeader, type CaseOptions } from './case-header.js';
 import { interruptOnSignals } from './interrupt.js';
+import { yieldToProduction, type PriorityMode } from './priority.js';
 import { runCollectors } from './run-collectors.js';
 
 export interface TriageOptions extends CaseOptions {
@@ -20,6 +21,7 @@ export interface TriageOptions extends CaseOptions {
   signer: Signer | null;
   quiet: boolean;
   settings: CollectorSettings;
+  priority: PriorityMode;
 }
 
 export interface TriageResult extends SealResult {
@@ -55,6 +57,10 @@ export async function triage(opts: TriageOptions): Promise<TriageResult> {
     if (!opts.quiet) logErr(line);
   };
   log(`goldhour triage: case ${header.case.id} → ${writer.location}`);
+  if (host.live) {
+    const applied = await yieldToProduction(opts.priority, writer, interrupt.signal);
+    if (applied.length > 0) await writer.appendCustody({ event: 'priority', applied });
+  }
   try {
     await runCollectors(host, opts.settings, writer, collectors, interrupt.signal, {
       collectorStarted: (name) => log(`  ${name} …`),
