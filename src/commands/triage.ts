@@ -3,9 +3,6 @@ import { DEFAULT_SETTINGS } from '../collectors/collector.js';
 import { BaseCommand, splitList } from '../lib/base-command.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError } from '../lib/user-error.js';
-import { loadSigner } from '../evidence/signing.js';
-import { SIGNAL_EXIT } from '../pipeline/interrupt.js';
-import { triage } from '../pipeline/triage.js';
 
 export default class Triage extends BaseCommand {
   static override summary = 'Collect a triage of this host (or a mounted image) into a hashed case bundle.';
@@ -54,6 +51,12 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     if (flags.stdout && format === 'dir') throw new UserError('--stdout streams an archive; use --format tar, tgz or zip');
     if (encryptTo.length > 0 && format === 'dir') throw new UserError('--encrypt-to encrypts an archive stream; use --format tar, tgz or zip');
     if (flags.proc && !flags.root) throw new UserError('--proc goes with --root');
+    // Loaded here, not at the top: --help and --version should not pay for the whole pipeline.
+    const [{ triage }, { loadSigner }, { SIGNAL_EXIT }] = await Promise.all([
+      import('../pipeline/triage.js'),
+      import('../evidence/signing.js'),
+      import('../pipeline/interrupt.js'),
+    ]);
 
     const result = await triage({
       root: flags.root,

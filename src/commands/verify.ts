@@ -2,9 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError } from '../lib/user-error.js';
-import { loadPublicKey } from '../evidence/signing.js';
-import { openBundle } from '../evidence/verify/open-bundle.js';
-import { verifyEntries, type VerifyReport } from '../evidence/verify/verify-bundle.js';
+import type { VerifyReport } from '../evidence/verify/verify-bundle.js';
 
 export default class Verify extends BaseCommand {
   static override summary = 'Check a case bundle: every file against the manifest, the custody chain, and optionally a signature.';
@@ -36,6 +34,12 @@ Exit codes: 0 intact, or partial (an interrupted run, sealed and consistent); 1 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Verify);
     if (flags.expect && !/^[0-9a-fA-F]{64}$/.test(flags.expect)) throw new UserError('--expect takes a SHA-256 in hex (64 characters)');
+    // Loaded here, not at the top: --help and --version should not pay for archive readers.
+    const [{ loadPublicKey }, { openBundle }, { verifyEntries }] = await Promise.all([
+      import('../evidence/signing.js'),
+      import('../evidence/verify/open-bundle.js'),
+      import('../evidence/verify/verify-bundle.js'),
+    ]);
     const publicKey = flags.pubkey ? loadPublicKey(flags.pubkey) : undefined;
     const opened = await openBundle(args.bundle, flags.identity);
     const report = await verifyEntries(opened.entries, opened.kind, opened.encrypted, {
