@@ -50,6 +50,12 @@ Exit codes: 0 intact, or partial (an interrupted run, sealed and consistent); 1 
     else for (const line of describe(report, flags.all)) process.stdout.write(`${line}\n`);
     process.exitCode = report.status === 'intact' || report.status === 'partial' ? 0 : 1;
   }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    await super.catch(err);
+    // Exit 1 is a verdict (tampered or incomplete); a check that could not be made is "unreadable".
+    if (process.exitCode === 1) process.exitCode = 2;
+  }
 }
 
 function describe(r: VerifyReport, all: boolean): string[] {

@@ -22,9 +22,13 @@ export class CustodyLog {
   private seq = 0;
   private readonly lines: string[] = [];
 
-  /** Returns the line (without newline) so a live writer can append it at once. */
+  /**
+   * Returns the line (without newline) so a live writer can append it at once.
+   * The chain's own fields come first and cannot be replaced by the entry's.
+   */
   append(entry: CustodyEvent, at = new Date()): string {
-    const line = JSON.stringify({ seq: ++this.seq, at: at.toISOString(), prev: this.prev, ...entry });
+    const { seq: _seq, at: _at, prev: _prev, ...rest } = entry;
+    const line = JSON.stringify({ seq: ++this.seq, at: at.toISOString(), prev: this.prev, ...rest });
     this.prev = sha256Hex(line);
     this.lines.push(line);
     return line;
@@ -47,27 +51,36 @@ export type ChainCheck =
   | { intact: true; lines: number; head: string }
   | { intact: false; lines: number; brokenAt: number; reason: string };
 
-/** Checks a custody.jsonl as bytes from an untrusted bundle. Line numbers are 1-based. */
+/**
+ * Checks a custody.jsonl as bytes from an untrusted bundle. Each line is hashed
+ * as the bytes on disk, not as decoded text (two byte strings can decode alike).
+ * Line numbers are 1-based; an edit to line N shows as a break at N+1, whose
+ * `prev` no longer matches, and the reason names both lines.
+ */
 export function checkCustodyChain(bytes: Buffer): ChainCheck {
-  const text = bytes.toString('utf8');
-  if (text.length > 0 && !text.endsWith('\n')) {
-    const n = text.split('\n').length;
-    return { intact: false, lines: n, brokenAt: n, reason: 'last line is cut off (no newline)' };
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, start)) {
+    lines.push(bytes.subarray(start, nl));
+    start = nl + 1;
   }
-  const lines = text === '' ? [] : text.slice(0, -1).split('\n');
+  if (start < bytes.length) {
+    return { intact: false, lines: lines.length + 1, brokenAt: lines.length + 1, reason: 'last line is cut off (no newline)' };
+  }
   if (lines.length === 0) return { intact: false, lines: 0, brokenAt: 1, reason: 'custody log is empty' };
   let prev = GENESIS;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      parsed = JSON.parse(line.toString('utf8'));
     } catch {
       return { intact: false, lines: lines.length, brokenAt: i + 1, reason: 'not valid JSON' };
     }
     const rec = parsed as { seq?: unknown; prev?: unknown };
     if (rec === null || typeof rec !== 'object' || rec.prev !== prev) {
-      return { intact: false, lines: lines.length, brokenAt: i + 1, reason: "does not carry the previous line's SHA-256" };
+      const reason = i === 0 ? 'the first line does not start the chain' : `line ${i + 1} does not carry the SHA-256 of line ${i}: line ${i} was changed, or lines were removed or moved`;
+      return { intact: false, lines: lines.length, brokenAt: i + 1, reason };
     }
     if (rec.seq !== i + 1) {
       return { intact: false, lines: lines.length, brokenAt: i + 1, reason: `sequence number ${String(rec.seq)} where ${i + 1} was due` };

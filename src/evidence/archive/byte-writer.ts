@@ -1,5 +1,11 @@
-/** Where bundle bytes go: a file, stdout, or a compressing/encrypting stage in front of one. */
+/**
+ * Where bundle bytes go: a file, stdout, or a compressing/encrypting stage in
+ * front of one. A stage may still hold a chunk after write() resolves (the
+ * file stage writes behind), so callers never modify a chunk once written.
+ */
 export interface ByteWriter {
   write(chunk: Uint8Array): Promise<void>;
+  /** Resolves when everything written so far has left this stage (rejects if it failed). */
+  flush?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,19 +1,42 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants as C, promises as fsp } from 'node:fs';
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { PassThrough, Readable, type TransformOptions, type Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Encrypter } from 'age-encryption';
 import { SpaceGuard, writeAll } from '../space-guard.js';
 import type { ByteWriter } from './byte-writer.js';
+import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
 
 /** Creates a new file for evidence: never through a symlink, never over an existing file. */
 export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
   return fsp.open(p, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
 }
 
-/** The last stage: bytes to a new file, hashed as they go so the archive's own SHA-256 is known at the end. */
+/**
+ * Bytes after which the file stage starts an fdatasync in the background.
+ * Linux begins writing dirty pages back only past dirty_background_ratio (10%
+ * of memory), so without it a 2 GiB archive sat in the page cache until the
+ * final fsync, which then waited for all of it; syncing as we go overlaps the
+ * disk with the hashing, and keeps the examined host's page cache from
+ * filling with our dirty pages.
+ */
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The last stage: bytes to a new file, hashed as they go so the archive's own
+ * SHA-256 is known at the end. Writes go behind: write() starts the write and
+ * returns once the previous one finished, so the main thread hashes the next
+ * chunk while the pool thread copies this one to the kernel (one write in
+ * flight keeps the file's byte order). flush() waits for the last write; the
+ * tar and zip writers call it at the end of every entry, so an entry whose
+ * bytes failed to reach the file still fails as itself.
+ */
 export class FileByteWriter implements ByteWriter {
   private readonly hash: Hash = createHash('sha256');
+  private pending: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> | null = null;
+  private unsynced = 0;
+  private failure: unknown = null;
   bytes = 0;
 
   constructor(
@@ -22,14 +45,41 @@ export class FileByteWriter implements ByteWriter {
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
+    await this.flush();
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    await writeAll(this.fh, chunk, this.guard);
+    this.pending = writeAll(this.fh, chunk, this.guard).catch((err: unknown) => {
+      this.failure = err;
+    });
+    this.unsynced += chunk.length;
+    if (this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
+      this.unsynced = 0;
+      this.syncing = this.fh.datasync().then(
+        () => {
+          this.syncing = null;
+        },
+        (err: unknown) => {
+          this.failure ??= err;
+          this.syncing = null;
+        },
+      );
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.pending;
+    if (this.failure) throw this.failure;
   }
 
   async close(): Promise<void> {
-    await this.fh.sync();
-    await this.fh.close();
+    try {
+      await this.flush();
+      await this.syncing;
+      await this.flush();
+      await this.fh.sync();
+    } finally {
+      await this.fh.close();
+    }
   }
 
   digest(): string {
@@ -83,10 +133,12 @@ export class StreamByteWriter implements ByteWriter {
 /**
  * A stage that feeds a transform (gzip, age) and pumps its output into the next
  * stage. The pump runs concurrently, so compression in zlib's thread overlaps
- * with hashing and reading on the main thread.
+ * with hashing and reading on the main thread; Feed keeps the transform's
+ * queue from running dry while the main thread is busy.
  */
 class TransformByteWriter implements ByteWriter {
   private readonly pump: Promise<void>;
+  private readonly feed: Feed;
   private pumpError: unknown = null;
 
   constructor(
@@ -94,6 +146,7 @@ class TransformByteWriter implements ByteWriter {
     output: AsyncIterable<Uint8Array>,
     private readonly next: ByteWriter,
   ) {
+    this.feed = new Feed(input);
     this.pump = (async () => {
       for await (const chunk of output) await next.write(chunk);
     })().catch((err: unknown) => {
@@ -104,18 +157,8 @@ class TransformByteWriter implements ByteWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.pumpError) throw this.pumpError;
-    if (!this.input.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.input.off('drain', done);
-          this.input.off('close', done);
-          resolve();
-        };
-        this.input.once('drain', done);
-        this.input.once('close', done);
-      });
-      if (this.pumpError) throw this.pumpError;
-    }
+    await this.feed.write(chunk);
+    if (this.pumpError) throw this.pumpError;
   }
 
   async close(): Promise<void> {
@@ -127,7 +170,8 @@ class TransformByteWriter implements ByteWriter {
 }
 
 export function gzipStage(next: ByteWriter, level: number): ByteWriter {
-  const gz = zlib.createGzip({ level, chunkSize: 256 * 1024 });
+  const options: zlib.ZlibOptions & TransformOptions = { level, ...ZLIB_STREAM_OPTIONS };
+  const gz = zlib.createGzip(options);
   return new TransformByteWriter(gz, gz, next);
 }
 

@@ -1,5 +1,7 @@
+import type { TransformOptions } from 'node:stream';
 import zlib from 'node:zlib';
 import type { ByteWriter } from './byte-writer.js';
+import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
 
 /**
  * A streaming ZIP writer: entries with data descriptors (sizes need not be known
@@ -48,7 +50,9 @@ export class ZipWriter {
     const offset = this.offset;
     const method = 8;
     await this.emit(localHeader(name, meta.mtime, method));
-    const deflater = zlib.createDeflateRaw({ level: this.level });
+    const options: zlib.ZlibOptions & TransformOptions = { level: this.level, ...ZLIB_STREAM_OPTIONS };
+    const deflater = zlib.createDeflateRaw(options);
+    const feed = new Feed(deflater);
     const drained = (async () => {
       let csize = 0;
       for await (const c of deflater as AsyncIterable<Buffer>) {
@@ -63,7 +67,7 @@ export class ZipWriter {
       for await (const chunk of chunks) {
         crc = zlib.crc32(chunk, crc);
         size += chunk.length;
-        if (!deflater.write(chunk)) await new Promise<void>((resolve) => deflater.once('drain', resolve));
+        await feed.write(chunk);
       }
     } finally {
       deflater.end();
@@ -81,6 +85,8 @@ export class ZipWriter {
       dd.writeUInt32LE(size, 12);
     }
     await this.emit(dd);
+    // As for tar: the entry is on its way out before it counts as added.
+    await this.out.flush?.();
     this.records.push({ name, crc: crc >>> 0, size, csize, offset, mode: meta.mode, mtime: meta.mtime, method });
   }
 

@@ -12,10 +12,20 @@ export interface BundleEntry {
   kind: 'file' | 'directory' | 'symlink' | 'other';
   /** Present for files: the bytes, read exactly once. */
   body?: AsyncIterable<Uint8Array>;
+  /** Present for files: the size the container declares, known before the body is read. */
+  size?: number;
 }
 
 /** The container itself is damaged (truncated, corrupt): what was read so far still counts. */
-export class ContainerError extends Error {}
+export class ContainerError extends Error {
+  /** The stream simply stopped early, as an interrupted copy does; anything else is corruption. */
+  readonly truncated: boolean;
+
+  constructor(message: string, opts: { truncated?: boolean } = {}) {
+    super(message);
+    this.truncated = opts.truncated ?? false;
+  }
+}
 
 /** Walks a directory bundle without following any symlink. */
 export async function* dirEntries(root: string): AsyncGenerator<BundleEntry> {
@@ -35,7 +45,7 @@ export async function* dirEntries(root: string): AsyncGenerator<BundleEntry> {
       } else {
         const fh = await fsp.open(full, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
         try {
-          yield { name: relName, kind: 'file', body: fileChunks(fh) };
+          yield { name: relName, kind: 'file', body: fileChunks(fh), size: st.size };
         } finally {
           await fh.close();
         }
@@ -62,22 +72,25 @@ export async function* tarEntries(input: Readable, gzip: boolean): AsyncGenerato
       const h = entry.header;
       const kind = h.type === 'file' || h.type === 'contiguous-file' ? 'file' : h.type === 'directory' ? 'directory' : h.type === 'symlink' || h.type === 'link' ? 'symlink' : 'other';
       if (kind === 'file') {
-        yield { name: h.name, kind, body: entry as AsyncIterable<Uint8Array> };
+        // A stream cut inside this member fails while the caller reads the body, outside this loop's catch.
+        yield { name: h.name, kind, body: guardStream(entry as AsyncIterable<Uint8Array>, h.name, () => sourceError), size: h.size ?? 0 };
       } else {
         yield { name: h.name, kind };
       }
       entry.resume();
     }
   } catch (err) {
-    throw new ContainerError(describeStreamError(sourceError ?? err));
+    throw streamError(sourceError ?? err);
   }
-  if (sourceError) throw new ContainerError(describeStreamError(sourceError));
+  if (sourceError) throw streamError(sourceError);
 }
 
-function describeStreamError(err: unknown): string {
+/** tar-stream and zlib both say "unexpected end" when the input stops short. */
+function streamError(err: unknown): ContainerError {
+  if (err instanceof ContainerError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  if (/unexpected end/i.test(msg)) return 'archive stream is truncated';
-  return `archive stream is damaged: ${msg}`;
+  if (/unexpected end/i.test(msg)) return new ContainerError('archive stream is truncated', { truncated: true });
+  return new ContainerError(`archive stream is damaged: ${msg}`);
 }
 
 const S_IFMT = 0o170000;
@@ -137,7 +150,7 @@ export async function* zipEntries(file: string): AsyncGenerator<BundleEntry> {
         } catch (err) {
           throw new ContainerError(`zip entry ${name} unreadable: ${(err as Error).message}`);
         }
-        yield { name, kind: 'file', body: guardStream(stream, name) };
+        yield { name, kind: 'file', body: guardStream(stream, name), size: entry.uncompressedSize };
       }
     }
   } finally {
@@ -145,10 +158,12 @@ export async function* zipEntries(file: string): AsyncGenerator<BundleEntry> {
   }
 }
 
-async function* guardStream(s: Readable, name: string): AsyncGenerator<Uint8Array> {
+/** Turns a failure while a member's body is read into a ContainerError, the cause taken from the archive stream if it has one. */
+async function* guardStream(s: AsyncIterable<Uint8Array>, name: string, cause?: () => Error | null): AsyncGenerator<Uint8Array> {
   try {
     yield* s;
   } catch (err) {
+    if (cause) throw streamError(cause() ?? err);
     throw new ContainerError(`zip entry ${name} is damaged: ${(err as Error).message}`);
   }
 }

@@ -2,8 +2,8 @@ import { promises as fsp, createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter } from 'age-encryption';
-import { UserError, errnoCode } from '../../lib/user-error.js';
-import { dirEntries, tarEntries, zipEntries, type BundleEntry } from './entries.js';
+import { UserError, errnoCode, errorMessage } from '../../lib/user-error.js';
+import { ContainerError, dirEntries, tarEntries, zipEntries, type BundleEntry } from './entries.js';
 
 export type ContainerKind = 'dir' | 'tar' | 'tgz' | 'zip';
 
@@ -68,9 +68,18 @@ async function decrypt(stream: Readable, identityFile: string | undefined): Prom
   for (const k of loadIdentities(identityFile)) d.addIdentity(k);
   try {
     const out = await d.decrypt(Readable.toWeb(stream) as ReadableStream<Uint8Array>);
-    return Readable.fromWeb(out as unknown as WebReadableStream<Uint8Array>);
+    return Readable.from(authenticated(Readable.fromWeb(out as unknown as WebReadableStream<Uint8Array>)), { objectMode: false });
   } catch (err) {
     throw new UserError(`cannot decrypt the bundle: ${(err as Error).message}`);
+  }
+}
+
+/** age authenticates its payload chunk by chunk, so a failure while reading means the ciphertext was altered or cut short. */
+async function* authenticated(plain: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* plain;
+  } catch (err) {
+    throw new ContainerError(`age ciphertext altered or cut short (${errorMessage(err)})`);
   }
 }
 
@@ -96,21 +105,58 @@ export async function openBundle(target: string, identityFile: string | undefine
     file = target;
     stream = createReadStream(target, { highWaterMark: 1024 * 1024 });
   }
-  let { head, stream: s } = await peek(stream, 512);
+  const what = target === '-' ? 'stdin' : target;
+  let head: Buffer;
+  let s: Readable;
+  try {
+    ({ head, stream: s } = await peek(stream, 512));
+  } catch (err) {
+    throw new UserError(`${what}: cannot be read: ${errorMessage(err)}`);
+  }
   let encrypted = false;
   if (head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC)) {
     encrypted = true;
-    ({ head, stream: s } = await peek(await decrypt(s, identityFile), 512));
+    const plain = await decrypt(s, identityFile);
+    try {
+      ({ head, stream: s } = await peek(plain, 512));
+    } catch (err) {
+      throw new UserError(`cannot decrypt the bundle: ${errorMessage(err)}`);
+    }
   }
   const kind = kindOf(head);
   if (kind === null) {
     s.destroy();
-    throw new UserError(`${target === '-' ? 'stdin' : target}: not a goldhour bundle (no tar, gzip, zip or age header)`);
+    if (head.length === 0) throw new UserError(`${what}: is empty${encrypted ? ' once decrypted' : ''}`);
+    throw new UserError(`${what}: not a goldhour bundle (no tar, gzip, zip or age header)`);
   }
   if (kind === 'zip') {
     s.destroy();
     if (file === null || encrypted) throw new UserError('a zip bundle is read from its central directory: give it as a plain file, not on stdin or encrypted');
-    return { kind, encrypted, entries: zipEntries(file) };
+    return { kind, encrypted, entries: await firstMemberReadable(zipEntries(file), what) };
   }
-  return { kind, encrypted, entries: tarEntries(s, kind === 'tgz') };
+  return { kind, encrypted, entries: await firstMemberReadable(tarEntries(s, kind === 'tgz'), what) };
+}
+
+/**
+ * A signature in the first bytes proves little: if not even the first member
+ * can be read, the input is not a bundle (exit 2), not a damaged one. A stream
+ * that merely stops inside its first member is still a cut-short bundle, and
+ * damage after the first member is for verify to report.
+ */
+async function firstMemberReadable(entries: AsyncGenerator<BundleEntry>, what: string): Promise<AsyncIterable<BundleEntry>> {
+  let first: IteratorResult<BundleEntry>;
+  try {
+    first = await entries.next();
+  } catch (err) {
+    if (err instanceof ContainerError && !err.truncated) throw new UserError(`${what}: not a readable bundle: ${err.message}`);
+    const failed = err;
+    return (async function* () {
+      throw failed;
+    })();
+  }
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* entries;
+  })();
 }
