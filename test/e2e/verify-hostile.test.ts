@@ -79,7 +79,7 @@ function rawHeader(name: string, size: bigint, typeflag = '0'): Buffer {
 async function tarWithBigMember(name: string, size: number, opts: { gzip: boolean; withoutManifest?: boolean }): Promise<string> {
   const out = file(opts.gzip ? '.tgz' : '.tar');
   const pack = tar.pack();
-  const written = pipeline(opts.gzip ? [pack, zlib.createGzip({ level: 9 }), createWriteStream(out)] as const : [pack, createWriteStream(out)] as const);
+  const written = opts.gzip ? pipeline(pack, zlib.createGzip({ level: 9 }), createWriteStream(out)) : pipeline(pack, createWriteStream(out));
   const add = (m: Member) => new Promise<void>((resolve, reject) => pack.entry({ name: m.name, mode: 0o600 }, m.data, (e) => (e ? reject(e) : resolve())));
   for (const m of base) if (m.name !== 'manifest.json') await add(m);
   await new Promise<void>((resolve, reject) => {
@@ -152,7 +152,7 @@ describe('verify: names that point outside the bundle', { concurrency: 2 }, () =
     // zip(1) strips ../ and leading /, so store same-length placeholders and patch them.
     const placeholders = ['QQ/victim/relative', `Q${victim.slice(1)}/absolute`];
     const real = ['../victim/relative', `${victim}/absolute`];
-    let bytes = await fsp.readFile(await writeZip(withExtra(placeholders.map((name) => ({ name, data: Buffer.from('pwned\n') })))));
+    let bytes: Buffer = await fsp.readFile(await writeZip(withExtra(placeholders.map((name) => ({ name, data: Buffer.from('pwned\n') })))));
     placeholders.forEach((p, i) => (bytes = patchNames(bytes, p, real[i]!)));
     const zip = file('.zip');
     await fsp.writeFile(zip, bytes);
