@@ -257,15 +257,17 @@ async function readRegularFile(hostPath: string, real: string, maxBytes: number)
   const file = await openRegular(hostPath, real);
   const { fh } = file;
   try {
+    // One scratch buffer, sized to the file (pseudo-files report 0 or 4096), copied out by what each read gave:
+    // /proc tables come a page per read, and a fresh 1 MiB buffer per read was 256 times the memory.
+    const scratch = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(file.facts.size + 1, 64 * 1024), maxBytes + 1));
     const chunks: Buffer[] = [];
     let total = 0;
     let truncated = false;
     for (;;) {
-      const want = Math.min(1024 * 1024, maxBytes + 1 - total);
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await wrapErrors(hostPath, () => fh.read(buf, 0, want, null));
+      const want = Math.min(scratch.length, maxBytes + 1 - total);
+      const { bytesRead } = await wrapErrors(hostPath, () => fh.read(scratch, 0, want, null));
       if (bytesRead === 0) break;
-      chunks.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      chunks.push(Buffer.from(scratch.subarray(0, bytesRead)));
       total += bytesRead;
       if (total > maxBytes) {
         truncated = true;

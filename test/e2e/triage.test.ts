@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { COLLECTORS } from '../../src/collectors/index.js';
 import { buildRoot } from '../fixture-root.js';
 import { RUN_JS, runCli, tempDir } from '../helpers.js';
 
@@ -37,7 +38,8 @@ test('a live triage into a directory: modes, manifest, custody, summary, verify'
   assert.equal(m.tool.sha256, sha256(readFileSync(process.execPath)));
   assert.ok(m.commandLine.includes('--examiner'));
   assert.ok(typeof m.clock.uptimeSeconds === 'number');
-  assert.deepEqual(m.collectors.map((c: { name: string }) => c.name), ['sessions', 'system', 'mounts']);
+  assert.deepEqual(m.collectors.map((c: { name: string }) => c.name), COLLECTORS.map((c) => c.name));
+  for (const c of m.collectors) assert.equal(c.status, 'ok', `${c.name}: ${JSON.stringify(m.errors.filter((e: { collector: string }) => e.collector === c.name))}`);
   for (const a of m.artifacts) assert.equal(a.sha256, sha256(readFileSync(path.join(out, a.path))), a.path);
   const listed = new Set(m.artifacts.map((a: { path: string }) => a.path));
   for (const p of walk(out).filter((p) => lstatSync(p).isFile())) {
