@@ -1,17 +1,25 @@
 import { accountsCollector } from './accounts.js';
 import { autostartCollector } from './autostart.js';
+import { binfmtCollector } from './binfmt.js';
+import { bpfCollector } from './bpf.js';
 import type { Collector } from './collector.js';
 import { cronCollector } from './cron.js';
 import { firewallCollector } from './firewall.js';
 import { initScriptsCollector } from './init-scripts.js';
 import { interfacesCollector } from './interfaces.js';
+import { kernelModulesCollector } from './kernel-modules.js';
 import { loginsCollector } from './logins.js';
 import { logsCollector } from './logs.js';
 import { mountsCollector } from './mounts.js';
 import { networkConfigCollector } from './network.js';
+import { pamCollector } from './pam.js';
+import { preloadCollector } from './preload.js';
 import { sessionsCollector } from './sessions.js';
 import { shellHistoryCollector } from './shell-history.js';
+import { shellStartupCollector } from './shell-startup.js';
 import { socketsCollector } from './sockets.js';
+import { sshKeysCollector } from './ssh-keys.js';
+import { sudoersCollector } from './sudoers.js';
 import { systemCollector } from './system.js';
 import { systemdCollector } from './systemd.js';
 
@@ -24,6 +32,9 @@ export const COLLECTORS: readonly Collector[] = [
   sessionsCollector,
   systemCollector,
   mountsCollector,
+  kernelModulesCollector,
+  bpfCollector,
+  binfmtCollector,
   loginsCollector,
   shellHistoryCollector,
   logsCollector,
@@ -31,5 +42,10 @@ export const COLLECTORS: readonly Collector[] = [
   systemdCollector,
   initScriptsCollector,
   autostartCollector,
+  preloadCollector,
+  sshKeysCollector,
+  pamCollector,
+  sudoersCollector,
+  shellStartupCollector,
   accountsCollector,
 ];
