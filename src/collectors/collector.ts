@@ -83,6 +83,11 @@ export interface Collector<Row extends z.ZodObject = z.ZodObject> {
   /** Which hosts and privileges it needs to give full results. */
   preconditions: string;
   timeoutMs: number;
+  /**
+   * Slow and independent of what follows (its heavy work runs off the main
+   * thread): the collectors after it start without waiting for it to finish.
+   */
+  alongside?: boolean;
   row: Row;
   collect(ctx: CollectorContext): AsyncIterable<z.infer<Row>>;
 }

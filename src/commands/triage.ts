@@ -36,7 +36,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     gentle: Flags.boolean({ description: 'besides the default low CPU and idle I/O priority, keep goldhour on one CPU', exclusive: ['full-speed'] }),
     'full-speed': Flags.boolean({ description: 'do not lower goldhour\'s priority (by default a live triage yields to the server\'s own work)' }),
     'copy-deleted': Flags.boolean({ description: 'copy executables of running processes that were deleted from disk into the bundle' }),
-    deep: Flags.boolean({ description: 'check every file of every installed package, not only binaries, libraries, PAM modules and sshd' }),
+    deep: Flags.boolean({ description: 'slower and fuller: check every file of every installed package (not only binaries, libraries, PAM modules and sshd), and probe every pid up to pid_max for hidden processes' }),
     recent: Flags.integer({ description: 'days back that "recently changed" system files reach', default: DEFAULT_SETTINGS.recentDays, min: 0 }),
     bodyfile: Flags.string({ description: 'paths to walk for a timeline bodyfile (comma-separated; / for the whole filesystem)' }),
     'log-max': Flags.integer({ description: 'most MiB copied from any one log file', default: DEFAULT_SETTINGS.logMaxBytes / 1048576, min: 1 }),

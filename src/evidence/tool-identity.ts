@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Manifest } from './manifest.js';
-import { fileChunks } from './file-chunks.js';
+import { CHUNK } from './file-chunks.js';
 
 export function isSingleFile(): boolean {
   try {
@@ -14,11 +14,17 @@ export function isSingleFile(): boolean {
   }
 }
 
+/** Hashes a whole file through one reused buffer: nothing keeps the chunks, so nothing is left for the GC. */
 export async function sha256File(file: string): Promise<string> {
   const fh = await fsp.open(file, 'r');
   try {
     const h = createHash('sha256');
-    for await (const c of fileChunks(fh)) h.update(c);
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
     return h.digest('hex');
   } finally {
     await fh.close();

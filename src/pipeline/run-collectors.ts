@@ -28,14 +28,18 @@ export async function runCollectors(
   interrupt: AbortSignal,
   progress: RunProgress,
 ): Promise<void> {
+  const alongside: Promise<void>[] = [];
   for (const c of collectors) {
     if (interrupt.aborted || writer.diskFull) {
       const started = new Date().toISOString();
       writer.recordCollector({ name: c.name, status: 'skipped', started, ended: started, rows: 0, artifacts: 0, errors: 0 });
       continue;
     }
-    await runOne(host, settings, writer, c, interrupt, progress);
+    const run = runOne(host, settings, writer, c, interrupt, progress);
+    if (c.alongside) alongside.push(run);
+    else await run;
   }
+  await Promise.all(alongside);
 }
 
 /** collectors/NAME.jsonl, then collectors/NAME.2.jsonl … for further parts. */
