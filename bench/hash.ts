@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { fileChunks } from '../src/evidence/file-chunks.js';
+import { CaseWriter, addFile, caseHeader, seal, target } from './lib/case.js';
+import { BIG, ensureBig } from './lib/fixture.js';
+import { MB, WORK, envInt, fmt, median, mustRun, rmrf, saveResult, table, timed, waitQuiet, warm } from './lib/measure.js';
+
+/**
+ * Hashing throughput of the case writer: a BENCH_SIZE_MIB file (2 GiB) copied
+ * into a dir bundle with the real CaseWriter (read → SHA-256 → write, the way a
+ * collector keeps a raw copy), against `sha256sum` on the same file and
+ * `openssl speed -evp sha256` (16384-byte blocks), interleaved in each round so
+ * all three see the same load. Targets: ≥ 3× sha256sum, ≥ 60% of openssl.
+ */
+export async function hashBench(): Promise<void> {
+  const size = await ensureBig();
+  const rounds = envInt('BENCH_RUNS', 5);
+  await warm([BIG]);
+  const header = await caseHeader();
+  const rows: { busy: number; goldhour: number; hashOnly: number; sha256sum: number; openssl: number; openSealMs: number }[] = [];
+  let expected: string | null = null;
+
+  for (let r = 1; r <= rounds; r++) {
+    const busy = await waitQuiet();
+    // goldhour: the copy itself is timed; opening (8 MiB reserve + fsync) and sealing are reported apart.
+    const dir = path.join(WORK, `hash-case-${r}`);
+    await rmrf(dir);
+    const opened = await timed(() => CaseWriter.open(target('dir', dir), header));
+    const copy = await timed(() => addFile(opened.value, BIG, 'files/big.bin'));
+    const sealed = await timed(() => seal(opened.value));
+    await rmrf(dir);
+
+    // The ceiling in node: read ahead + node:crypto, nothing written.
+    const hashOnly = await timed(async () => {
+      const fh = await fsp.open(BIG, 'r');
+      const h = createHash('sha256');
+      for await (const c of fileChunks(fh)) h.update(c);
+      await fh.close();
+      return h.digest('hex');
+    });
+
+    const sum = await mustRun('sha256sum', [BIG]);
+    const sumHex = sum.stdout.split(' ')[0]!;
+    expected ??= sumHex;
+    for (const [what, hex] of [['case writer', copy.value.sha256], ['node:crypto', hashOnly.value], ['sha256sum', sumHex]] as const) {
+      if (hex !== expected) throw new Error(`${what} hashed ${hex}, expected ${expected}`);
+    }
+
+    const openssl = await mustRun('openssl', ['speed', '-evp', 'sha256']);
+    const row = {
+      busy,
+      goldhour: size / MB / (copy.ms / 1000),
+      hashOnly: size / MB / (hashOnly.ms / 1000),
+      sha256sum: size / MB / (sum.ms / 1000),
+      openssl: openssl16k(openssl.stdout),
+      openSealMs: opened.ms + sealed.ms,
+    };
+    rows.push(row);
+    console.error(`round ${r}/${rounds}: case writer ${fmt(row.goldhour)} MB/s, sha256sum ${fmt(row.sha256sum)}, openssl ${fmt(row.openssl)} (cpu busy before ${(busy * 100).toFixed(0)}%)`);
+  }
+
+  const med = {
+    goldhour: median(rows.map((r) => r.goldhour)),
+    hashOnly: median(rows.map((r) => r.hashOnly)),
+    sha256sum: median(rows.map((r) => r.sha256sum)),
+    openssl: median(rows.map((r) => r.openssl)),
+    openSealMs: median(rows.map((r) => r.openSealMs)),
+  };
+  const vsSum = med.goldhour / med.sha256sum;
+  const vsOpenssl = med.goldhour / med.openssl;
+  console.log(`\n## hash: ${fmt(size / 2 ** 20)} MiB file into a dir bundle, warm cache, MB/s (10^6 B/s), ${rounds} rounds`);
+  table(
+    ['round', 'cpu busy', 'case writer', 'node read+hash', 'sha256sum', 'openssl 16 KiB'],
+    rows.map((r, i) => [i + 1, `${(r.busy * 100).toFixed(0)}%`, fmt(r.goldhour), fmt(r.hashOnly), fmt(r.sha256sum), fmt(r.openssl)]),
+  );
+  console.log(`median: case writer ${fmt(med.goldhour)} MB/s; sha256sum ${fmt(med.sha256sum)}; openssl ${fmt(med.openssl)}; node read+hash alone ${fmt(med.hashOnly)}`);
+  console.log(`  vs sha256sum: ${vsSum.toFixed(2)}x (target >= 3x) ${vsSum >= 3 ? 'PASS' : 'FAIL'}`);
+  console.log(`  vs openssl:   ${(vsOpenssl * 100).toFixed(0)}% (target >= 60%) ${vsOpenssl >= 0.6 ? 'PASS' : 'FAIL'}`);
+  console.log(`  (open + seal of the bundle, not in the figure: ${fmt(med.openSealMs)} ms)`);
+  console.log(`saved ${await saveResult('hash', { size, rounds: rows, median: med, vsSha256sum: vsSum, vsOpenssl })}`);
+}
+
+/** The sha256 row's 16384-byte column of `openssl speed` (reported in 1000s of bytes per second). */
+function openssl16k(out: string): number {
+  const lines = out.split('\n');
+  const head = lines.find((l) => l.startsWith('type'));
+  const row = lines.find((l) => /^sha256\s/.test(l));
+  if (!head || !row) throw new Error(`cannot read openssl speed output:\n${out}`);
+  const cols = head.split(/\s{2,}/).slice(1);
+  const vals = row.trim().split(/\s+/).slice(1);
+  const i = cols.findIndex((c) => c.trim() === '16384 bytes');
+  const v = vals[i];
+  if (i < 0 || v === undefined) throw new Error(`no 16384-byte column in openssl speed output:\n${out}`);
+  return Number.parseFloat(v) / 1000;
+}
