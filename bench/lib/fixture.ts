@@ -13,10 +13,14 @@ export const TREE = path.join(WORK, 'tree');
 export const BIG = path.join(TREE, 'big.bin');
 export const SMALL = path.join(TREE, 'small');
 
+/** Set once this process has used the tree: only then does cleanup() remove it (a `startup` run must not pull it from under a concurrent `tar` run). */
+let used = false;
+
 export const bigSize = () => envInt('BENCH_SIZE_MIB', 2048) * MiB;
 export const smallCount = () => envInt('BENCH_SMALL_FILES', 2000);
 
 export async function ensureBig(): Promise<number> {
+  used = true;
   const size = bigSize();
   const st = await fsp.stat(BIG).catch(() => null);
   if (st?.size === size) return size;
@@ -28,6 +32,7 @@ export async function ensureBig(): Promise<number> {
 }
 
 export async function ensureSmall(): Promise<{ count: number; bytes: number }> {
+  used = true;
   const count = smallCount();
   const marker = path.join(WORK, `small-${count}.done`);
   const done = await fsp.readFile(marker, 'utf8').catch(() => null);
@@ -39,9 +44,13 @@ export async function ensureSmall(): Promise<{ count: number; bytes: number }> {
   return { count, bytes };
 }
 
-/** Removes the generated tree (unless BENCH_KEEP=1) so 2 GiB do not linger on a shared disk. */
+/**
+ * Removes the generated tree (unless BENCH_KEEP=1) so 2 GiB do not linger on a
+ * shared disk. Two runs that both use the tree at once share it; do not run
+ * them side by side (their timings would disturb each other anyway).
+ */
 export async function cleanup(): Promise<void> {
-  if (process.env.BENCH_KEEP === '1') return;
+  if (!used || process.env.BENCH_KEEP === '1') return;
   await rmrf(TREE);
   for (const f of await fsp.readdir(WORK).catch(() => [] as string[])) {
     if (f.startsWith('small-') && f.endsWith('.done')) await fsp.rm(path.join(WORK, f), { force: true });

@@ -58,11 +58,6 @@ export async function mustRun(cmd: string, args: string[], opts: SpawnOptions = 
   return r;
 }
 
-/** The 1-minute load average, printed beside each run: other people's work on a shared box shows up here. */
-export function loadAvg(): string {
-  return os.loadavg()[0]!.toFixed(2);
-}
-
 function cpuTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3]! + f[4]!;

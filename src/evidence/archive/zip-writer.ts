@@ -26,6 +26,13 @@ interface CentralRecord {
   method: number;
 }
 
+interface EntryDeflate {
+  input: zlib.DeflateRaw;
+  feed: Feed;
+  /** Compressed size, once all output is emitted. */
+  csize: Promise<number>;
+}
+
 const U32 = 0xffffffff;
 const VERSION_ZIP64 = 45;
 const MADE_BY_UNIX = (3 << 8) | 63;
@@ -50,29 +57,21 @@ export class ZipWriter {
     const offset = this.offset;
     const method = 8;
     await this.emit(localHeader(name, meta.mtime, method));
-    const options: zlib.ZlibOptions & TransformOptions = { level: this.level, ...ZLIB_STREAM_OPTIONS };
-    const deflater = zlib.createDeflateRaw(options);
-    const feed = new Feed(deflater);
-    const drained = (async () => {
-      let csize = 0;
-      for await (const c of deflater as AsyncIterable<Buffer>) {
-        csize += c.length;
-        await this.emit(c);
-      }
-      return csize;
-    })();
     let crc = 0;
     let size = 0;
+    let deflate: EntryDeflate | null = null;
     try {
       for await (const chunk of chunks) {
         crc = zlib.crc32(chunk, crc);
         size += chunk.length;
-        await feed.write(chunk);
+        deflate ??= this.startDeflate(chunk.length);
+        await deflate.feed.write(chunk);
       }
     } finally {
-      deflater.end();
+      deflate ??= this.startDeflate(0);
+      deflate.input.end();
     }
-    const csize = await drained;
+    const csize = await deflate.csize;
     const zip64 = size >= U32 || csize >= U32;
     const dd = Buffer.alloc(zip64 ? 24 : 16);
     dd.writeUInt32LE(0x08074b50, 0);
@@ -88,6 +87,28 @@ export class ZipWriter {
     // As for tar: the entry is on its way out before it counts as added.
     await this.out.flush?.();
     this.records.push({ name, crc: crc >>> 0, size, csize, offset, mode: meta.mode, mtime: meta.mtime, method });
+  }
+
+  /**
+   * A raw deflater for one entry and the pump that emits its output. Its output
+   * buffer is sized by the first chunk: an entry that arrives whole in one
+   * small chunk (most files of a triage) keeps zlib's 64 KiB, since a 1 MiB
+   * buffer per entry doubled the time for 2,000 small files; a large stream
+   * gets the 1 MiB chunks that cut zip time for a 2 GiB file by a fifth.
+   */
+  private startDeflate(firstChunk: number): EntryDeflate {
+    const options: zlib.ZlibOptions & TransformOptions =
+      firstChunk < ZLIB_STREAM_OPTIONS.chunkSize ? { level: this.level, chunkSize: 64 * 1024 } : { level: this.level, ...ZLIB_STREAM_OPTIONS };
+    const input = zlib.createDeflateRaw(options);
+    const csize = (async () => {
+      let n = 0;
+      for await (const c of input as AsyncIterable<Buffer>) {
+        n += c.length;
+        await this.emit(c);
+      }
+      return n;
+    })();
+    return { input, feed: new Feed(input), csize };
   }
 
   async finish(): Promise<void> {
