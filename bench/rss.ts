@@ -1,43 +1,23 @@
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { buildChild, runChild, type ChildReport } from './lib/child.js';
 import { BIG, ensureBig } from './lib/fixture.js';
-import { REPO, WORK, fmt, mustRun, rmrf, saveResult, table, waitQuiet, warm } from './lib/measure.js';
+import { WORK, fmt, rmrf, saveResult, table, waitQuiet, warm } from './lib/measure.js';
 
 const LIMIT_BYTES = 150e6;
-
-interface ChildReport {
-  format: string;
-  ms: number;
-  maxRssBytes: number;
-  userMs: number;
-  sysMs: number;
-  sha256: string;
-  archiveSha256: string | null;
-}
 
 /**
  * Peak RSS of one bundling of the 2 GiB file per process: tar, tgz and zip
  * files, and a tar stream on stdout (a pipe the parent drains and discards).
- * Each child is bench/rss-child.ts bundled by esbuild with the project's src
- * (no tsx in the measured process: it adds ~35 MB the shipped CLI never
- * carries) and reports process.resourceUsage().maxRSS at exit. A run on a
+ * Each child is bench/rss-child.ts without tsx (bench/lib/child.ts) and reports
+ * process.resourceUsage().maxRSS at exit. A run on a
  * 1 KB file gives the floor: node, the modules, and hashing node's own binary
  * for the manifest. Target: ≤ 150 MB each.
  */
 export async function rssBench(): Promise<void> {
   const size = await ensureBig();
   await warm([BIG]);
-  const child = path.join(WORK, 'rss-child.mjs');
-  await mustRun(path.join(REPO, 'node_modules/.bin/esbuild'), [
-    path.join(REPO, 'bench/rss-child.ts'),
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--packages=external',
-    `--outfile=${child}`,
-    '--log-level=warning',
-  ]);
+  const child = await buildChild();
   const tiny = path.join(WORK, 'tiny.bin');
   await fsp.writeFile(tiny, Buffer.alloc(1000, 'x'));
 
@@ -74,21 +54,4 @@ export async function rssBench(): Promise<void> {
     ]),
   );
   console.log(`saved ${await saveResult('rss', { size, rows })}`);
-}
-
-/** Runs one bundling; with out === null the archive arrives on our end of a pipe and is counted, not kept. */
-function runChild(child: string, format: string, out: string | null, file: string): Promise<{ report: ChildReport; stdoutBytes: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, format, out ?? '-', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdoutBytes = 0;
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdoutBytes += d.length));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const last = stderr.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !last.startsWith('{')) return reject(new Error(`rss child ${format} exited ${code}: ${stderr}`));
-      resolve({ report: JSON.parse(last) as ChildReport, stdoutBytes });
-    });
-  });
 }

@@ -165,8 +165,13 @@ export class CaseWriter {
     if (this.sink.appendCustodyLine) await this.serial(() => this.sink.appendCustodyLine!(line));
   }
 
+  /**
+   * Codes come from errno values, workers and parsers; one that is not a string
+   * (a numeric errno from a worker) would make the whole manifest fail its own
+   * schema at verify time, so it is written as text.
+   */
   recordError(e: Omit<ErrorEntry, 'at'>): void {
-    this.errors.push({ at: new Date().toISOString(), ...e });
+    this.errors.push({ at: new Date().toISOString(), ...e, code: String(e.code), message: String(e.message) });
   }
 
   recordTool(t: ExternalTool): void {
@@ -299,7 +304,7 @@ export class CaseWriter {
       artifacts: this.artifacts.length,
       errors: this.errors.length,
       manifestSha256: sha256Hex(manifestBytes),
-      archiveSha256: this.finalStage?.digest() ?? null,
+      archiveSha256: this.finalStage ? await this.finalStage.digest() : null,
       encrypted: this.encrypted,
     };
   }

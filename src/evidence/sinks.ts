@@ -56,10 +56,25 @@ export class DirSink implements BundleSink {
     const target = path.join(this.dir, name);
     await this.ensureDir(path.dirname(target));
     const fh = await createEvidenceFile(target);
+    // One write in flight behind the hashing: the pool thread copies chunk N to
+    // the kernel while this thread hashes chunk N+1 (chunks are never reused).
+    let pending: Promise<void> = Promise.resolve();
+    const failed: { err?: unknown } = {};
+    const landed = async () => {
+      await pending;
+      if ('err' in failed) throw failed.err;
+    };
     try {
-      for await (const chunk of chunks) await writeAll(fh, chunk, this.guard);
+      for await (const chunk of chunks) {
+        await landed();
+        pending = writeAll(fh, chunk, this.guard).catch((err: unknown) => {
+          failed.err = err;
+        });
+      }
+      await landed();
       await fh.utimes(meta.mtime, meta.mtime);
     } finally {
+      await pending;
       await fh.close();
     }
   }

@@ -1,4 +1,3 @@
-import { createHash, type Hash } from 'node:crypto';
 import { constants as C, promises as fsp } from 'node:fs';
 import { PassThrough, Readable, type TransformOptions, type Writable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -6,6 +5,7 @@ import { Encrypter } from 'age-encryption';
 import { SpaceGuard, writeAll } from '../space-guard.js';
 import type { ByteWriter } from './byte-writer.js';
 import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
+import { OffThreadHash } from './off-thread-hash.js';
 
 /** Creates a new file for evidence: never through a symlink, never over an existing file. */
 export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
@@ -32,7 +32,7 @@ const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
  * bytes failed to reach the file still fails as itself.
  */
 export class FileByteWriter implements ByteWriter {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash = new OffThreadHash();
   private pending: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | null = null;
   private unsynced = 0;
@@ -46,7 +46,7 @@ export class FileByteWriter implements ByteWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     await this.flush();
-    this.hash.update(chunk);
+    await this.hash.update(chunk);
     this.bytes += chunk.length;
     this.pending = writeAll(this.fh, chunk, this.guard).catch((err: unknown) => {
       this.failure = err;
@@ -82,14 +82,19 @@ export class FileByteWriter implements ByteWriter {
     }
   }
 
-  digest(): string {
-    return this.hash.digest('hex');
+  /** After close(): the SHA-256 of every byte written. */
+  digest(): Promise<string> {
+    return this.hash.digest();
+  }
+
+  dispose(): Promise<void> {
+    return this.hash.dispose();
   }
 }
 
 /** The last stage: bytes to a Writable such as stdout, with backpressure; a closed pipe rejects. */
 export class StreamByteWriter implements ByteWriter {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash = new OffThreadHash();
   private failure: Error | null = null;
   bytes = 0;
 
@@ -101,7 +106,7 @@ export class StreamByteWriter implements ByteWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
-    this.hash.update(chunk);
+    await this.hash.update(chunk);
     this.bytes += chunk.length;
     if (!this.stream.write(chunk)) {
       await new Promise<void>((resolve, reject) => {
@@ -125,8 +130,13 @@ export class StreamByteWriter implements ByteWriter {
     await new Promise<void>((resolve, reject) => this.stream.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
   }
 
-  digest(): string {
-    return this.hash.digest('hex');
+  /** After close(): the SHA-256 of every byte written. */
+  digest(): Promise<string> {
+    return this.hash.digest();
+  }
+
+  dispose(): Promise<void> {
+    return this.hash.dispose();
   }
 }
 
