@@ -1,17 +1,23 @@
+import { statSync } from 'node:fs';
 import { BIG } from './lib/fixture.js';
-import { CaseWriter, addFile, caseHeader, seal, target } from './lib/case.js';
+import { CaseWriter, addFile, caseHeader, listFiles, seal, target } from './lib/case.js';
 
 /**
- * One bundling, alone in its own process so its peak RSS is its own (and, for
- * the hash bench, its stdout can be /dev/null):
- *   node --import tsx bench/rss-child.ts tar|tgz|zip OUT|-   [FILE]
- * "-" writes the bundle to stdout. Prints one JSON line on stderr at the end.
+ * One bundling, alone in its own process so its peak RSS is its own (and its
+ * stdout can be /dev/null or a file, as `triage --stdout > case.tar` does):
+ *   node --import tsx bench/rss-child.ts tar|tgz|zip OUT|-   [FILE|DIR]
+ * "-" writes the bundle to stdout; a DIR adds every file under it. The header
+ * (which hashes node and the code) is built before the clock starts, as the
+ * in-process benches do. Prints one JSON line on stderr at the end.
  */
-const [format, out, file = BIG] = process.argv.slice(2) as ['tar' | 'tgz' | 'zip', string, string?];
+const [format, out, source = BIG] = process.argv.slice(2) as ['tar' | 'tgz' | 'zip', string, string?];
+const header = await caseHeader();
 const t0 = performance.now();
-const writer = await CaseWriter.open(target(format, out === '-' ? null : out), await caseHeader());
+const writer = await CaseWriter.open(target(format, out === '-' ? null : out), header);
 const copyStart = performance.now();
-const artifact = await addFile(writer, file, 'files/big.bin');
+const files = statSync(source).isDirectory() ? await listFiles(source) : [[source, 'big.bin'] as [string, string]];
+let artifact = null;
+for (const [abs, rel] of files) artifact = await addFile(writer, abs, `files/${rel}`);
 const copyMs = performance.now() - copyStart;
 const sealed = await seal(writer);
 const ru = process.resourceUsage();
@@ -24,7 +30,7 @@ process.stderr.write(
     maxRssBytes: ru.maxRSS * 1024,
     userMs: ru.userCPUTime / 1000,
     sysMs: ru.systemCPUTime / 1000,
-    sha256: artifact.sha256,
+    sha256: artifact?.sha256,
     archiveSha256: sealed.archiveSha256,
   })}\n`,
 );

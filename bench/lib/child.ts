@@ -35,18 +35,19 @@ export async function buildChild(): Promise<string> {
 
 /**
  * Runs one bundling. `out` null: the archive goes to stdout, which is a pipe
- * this process drains and counts ('pipe') or /dev/null ('devnull': nothing but
- * goldhour's own work is timed).
+ * this process drains and counts ('pipe'), /dev/null ('devnull': nothing but
+ * goldhour's own work is timed), or a new file ({ file }: a shell's
+ * `> case.tar`, with no fsync, as `tar cf` writes).
  */
 export function runChild(
   child: string,
   format: string,
   out: string | null,
   file: string,
-  stdout: 'pipe' | 'devnull' = 'pipe',
+  stdout: 'pipe' | 'devnull' | { file: string } = 'pipe',
 ): Promise<{ report: ChildReport; stdoutBytes: number }> {
   return new Promise((resolve, reject) => {
-    const devnull = stdout === 'devnull' ? openSync('/dev/null', 'w') : null;
+    const devnull = stdout === 'pipe' ? null : stdout === 'devnull' ? openSync('/dev/null', 'w') : openSync(stdout.file, 'wx', 0o600);
     const p = spawn(process.execPath, [child, format, out ?? '-', file], { stdio: ['ignore', devnull ?? 'pipe', 'pipe'] });
     if (devnull !== null) closeSync(devnull);
     let stdoutBytes = 0;
