@@ -230,7 +230,10 @@ async function* lastlog(ctx: CollectorContext, uids: Map<number, string>): Async
       ...fileColumns(LASTLOG, k, log),
       copied,
       records: found,
-      note: `sparse file: only the records of the ${uids.size} uids in /etc/passwd were read (a deleted account's record is not listed)`,
+      note:
+        size === 0
+          ? 'empty: no last login is recorded for any uid (a system nobody has logged in to yet, or the file was emptied)'
+          : `sparse file: only the records of the ${uids.size} uids in /etc/passwd were read (a deleted account's record is not listed)`,
     };
   } finally {
     await log.close();

@@ -354,8 +354,12 @@ export const systemdCollector = defineCollector({
       // link name → link paths, and template → links to its instances (getty@tty1.service enables getty@.service)
       const enabledBy = new Map<string, string[]>();
       const instancesOf = new Map<string, string[]>();
+      // /lib/systemd/system and /usr/lib/systemd/system share one listing on merged-/usr systems: count its links once
+      const counted = new Set<Listing>();
       for (const d of mgr.dirs) {
-        for (const l of d.listing?.links ?? []) {
+        if (!d.listing || counted.has(d.listing)) continue;
+        counted.add(d.listing);
+        for (const l of d.listing.links) {
           const list = enabledBy.get(l.entry.name) ?? [];
           list.push(l.entry.path);
           enabledBy.set(l.entry.name, list);
