@@ -8,7 +8,10 @@ pkgs=(age zip unzip openssl tar gzip coreutils util-linux iproute2 time procps b
   nftables iptables bpftool e2fsprogs libcap2-bin debootstrap)
 # pcap: capture tools goldhour drives (tcpdump, dumpcap) and the readers that check its files (capinfos, tshark);
 # wireshark-common asks whether non-root users may capture: answered no, so the install never waits on a prompt
-pkgs+=(tcpdump wireshark-common tshark) && echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+pkgs+=(tcpdump wireshark-common tshark)
+dpkg-query -W -f='${Status}' wireshark-common 2>/dev/null | grep -q 'install ok installed' || echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+# memory: readelf (binutils, above) and gdb read the process cores goldhour writes (test/unit/memory-process.test.ts)
+pkgs+=(gdb)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

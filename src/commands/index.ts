@@ -1,3 +1,4 @@
+import Memory from './memory.js';
 import Triage from './triage.js';
 import Verify from './verify.js';
 
@@ -5,4 +6,5 @@ import Verify from './verify.js';
 export const COMMANDS = {
   triage: Triage,
   verify: Verify,
+  memory: Memory,
 };

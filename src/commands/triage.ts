@@ -7,7 +7,7 @@ import { UserError } from '../lib/user-error.js';
 export default class Triage extends BaseCommand {
   static override summary = 'Collect a triage of this host (or a mounted image) into a hashed case bundle.';
 
-  static override description = `Reads /proc, /sys and files directly (never ps, netstat or ls), most volatile first, and writes a bundle in which every file is SHA-256 hashed as it is written, with manifest.json and a hash-chained custody.jsonl. The run ends by printing the SHA-256 of manifest.json: write it into the ticket.
+  static override description = `Reads /proc, /sys and files directly (never ps, netstat or ls), most volatile first, and writes a bundle in which every file is SHA-256 hashed as it is written, with manifest.json and a hash-chained custody.jsonl. Detection rules judge the rows as they are collected: the run ends with a verdict for the host (clean, suspicious or compromised), the high and critical findings that explain it, and the SHA-256 of manifest.json: write it into the ticket. Findings are in findings.jsonl, the verdict in verdict.json (docs/rules.md lists the rules).
 
 Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129/130/143 partial bundle sealed after SIGHUP/SIGINT/SIGTERM; 2 bad input; 1 internal error.`;
 
@@ -52,10 +52,11 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     if (encryptTo.length > 0 && format === 'dir') throw new UserError('--encrypt-to encrypts an archive stream; use --format tar, tgz or zip');
     if (flags.proc && !flags.root) throw new UserError('--proc goes with --root');
     // Loaded here, not at the top: --help and --version should not pay for the whole pipeline.
-    const [{ triage }, { loadSigner }, { SIGNAL_EXIT }] = await Promise.all([
+    const [{ triage }, { loadSigner }, { SIGNAL_EXIT }, { summaryLines }] = await Promise.all([
       import('../pipeline/triage.js'),
       import('../evidence/signing.js'),
       import('../pipeline/interrupt.js'),
+      import('../detect/summary.js'),
     ]);
 
     const result = await triage({
@@ -82,11 +83,12 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     });
 
     if (flags.json) {
-      this.log(JSON.stringify({ ...result, findings: [] }, null, 2));
+      this.log(JSON.stringify(result, null, 2));
     } else {
       const lines = [
         `goldhour triage: ${result.status} bundle at ${termSafe(result.location)} (${result.format}${result.encrypted ? ', age-encrypted' : ''})`,
         ...(result.statusReason ? [`  partial: ${result.statusReason}`] : []),
+        ...summaryLines(result.findings, result.verdict).map((l) => `  ${l}`),
         `  artefacts: ${result.artifacts}   errors: ${result.errors}`,
         ...result.collectors.filter((c) => c.status !== 'ok').map((c) => `  collector ${c.name}: ${c.status}`),
         ...(result.archiveSha256 ? [`  archive SHA-256:       ${result.archiveSha256}`] : []),

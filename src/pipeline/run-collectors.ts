@@ -1,4 +1,5 @@
 import type { Collector, CollectorSettings } from '../collectors/collector.js';
+import type { Detector } from '../detect/detector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import type { Host } from '../host/host.js';
@@ -19,6 +20,8 @@ class Stopped extends Error {}
  * Runs collectors one after another, most volatile first. A collector that
  * throws, hangs past its time limit or meets a hostile file is recorded and the
  * run goes on; an interruption or a full disk stops the run between collectors.
+ * With a detector, each row is offered to it as it is written (the same line
+ * that goes into collectors/NAME.jsonl), so rows are judged without being kept.
  */
 export async function runCollectors(
   host: Host,
@@ -27,6 +30,7 @@ export async function runCollectors(
   collectors: readonly Collector[],
   interrupt: AbortSignal,
   progress: RunProgress,
+  detector?: Detector,
 ): Promise<void> {
   const alongside: Promise<void>[] = [];
   for (const c of collectors) {
@@ -35,7 +39,7 @@ export async function runCollectors(
       writer.recordCollector({ name: c.name, status: 'skipped', started, ended: started, rows: 0, artifacts: 0, errors: 0 });
       continue;
     }
-    const run = runOne(host, settings, writer, c, interrupt, progress);
+    const run = runOne(host, settings, writer, c, interrupt, progress, detector);
     if (c.alongside) alongside.push(run);
     else await run;
   }
@@ -75,19 +79,33 @@ class RowWriter {
   }
 }
 
-async function runOne(host: Host, settings: CollectorSettings, writer: CaseWriter, c: Collector, interrupt: AbortSignal, progress: RunProgress): Promise<void> {
+async function runOne(
+  host: Host,
+  settings: CollectorSettings,
+  writer: CaseWriter,
+  c: Collector,
+  interrupt: AbortSignal,
+  progress: RunProgress,
+  detector: Detector | undefined,
+): Promise<void> {
   progress.collectorStarted(c.name);
   const started = new Date().toISOString();
+  const judged = detector?.reads(c.name) ? detector : undefined;
+  judged?.begin(c.name, started);
   const signal = AbortSignal.any([interrupt, AbortSignal.timeout(c.timeoutMs)]);
   const { ctx, stats, close } = collectorContext(host, settings, writer, c.name, signal);
   const rows = new RowWriter(writer, c.name);
+  // A collector that wakes after its time is up may still yield rows that are never written: those are not judged either.
+  let rowsClosed = false;
   let status: 'ok' | 'error' | 'timeout' | 'interrupted' = 'ok';
   try {
     await untilAborted(signal, (async () => {
       for await (const row of c.collect(ctx)) {
         const parsed = c.row.safeParse(row);
         if (!parsed.success) ctx.error(null, 'EROW', `row does not match its declaration: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-        await rows.add(JSON.stringify(row));
+        const line = JSON.stringify(row);
+        if (!rowsClosed) judged?.offerLine(c.name, line);
+        await rows.add(line);
         if (signal.aborted) break;
       }
     })());
@@ -101,6 +119,7 @@ async function runOne(host: Host, settings: CollectorSettings, writer: CaseWrite
     }
   }
   close();
+  rowsClosed = true;
   try {
     stats.artifacts += await rows.flush();
   } catch (err) {
@@ -111,6 +130,7 @@ async function runOne(host: Host, settings: CollectorSettings, writer: CaseWrite
   writer.recordCollector({ name: c.name, status, started, ended: new Date().toISOString(), rows: rows.rows, artifacts: stats.artifacts, errors: stats.errors });
   await writer.appendCustody({ event: 'collected', collector: c.name, status, rows: rows.rows, artifacts: stats.artifacts, errors: stats.errors });
   progress.collectorEnded(c.name, status, rows.rows);
+  await judged?.ended(c.name, interrupt);
 }
 
 /** Resolves with the work, or rejects as soon as the signal fires (a hung read must not hang the run). */

@@ -1,5 +1,11 @@
 import { COLLECTORS } from '../collectors/index.js';
 import type { Collector, CollectorSettings } from '../collectors/collector.js';
+import { Detector } from '../detect/detector.js';
+import type { Finding } from '../detect/finding.js';
+import { createLogAnalysis } from '../detect/log-analysis.js';
+import { hostLogOpener, type LogFeed } from '../detect/log-feed.js';
+import type { Rule } from '../detect/rule.js';
+import { VERDICT_FILE, verdictOf, type Verdict } from '../detect/verdict.js';
 import { CaseWriter, type BundleTarget, type SealResult } from '../evidence/case-writer.js';
 import type { CollectorRun } from '../evidence/manifest.js';
 import type { Signer } from '../evidence/signing.js';
@@ -22,11 +28,15 @@ export interface TriageOptions extends CaseOptions {
   quiet: boolean;
   settings: CollectorSettings;
   priority: PriorityMode;
+  /** The rules to run; src/detect/rules when absent (IOC and YARA rules join them here). */
+  rules?: readonly Rule[];
 }
 
 export interface TriageResult extends SealResult {
   collectors: CollectorRun[];
   interruptedBy: string | null;
+  findings: Finding[];
+  verdict: Verdict;
 }
 
 export function selectCollectors(only: string[], skip: string[]): Collector[] {
@@ -61,21 +71,57 @@ export async function triage(opts: TriageOptions): Promise<TriageResult> {
     const applied = await yieldToProduction(opts.priority, writer, interrupt.signal);
     if (applied.length > 0) await writer.appendCustody({ event: 'priority', applied });
   }
+  const detector = new Detector({
+    ...(opts.rules ? { rules: opts.rules } : {}),
+    logs: logFeed(host, writer, opts.settings),
+    onError: (where, message) => writer.recordError({ collector: 'detect', path: null, code: 'EDETECT', message: `${where}: ${message}` }),
+  });
   try {
-    await runCollectors(host, opts.settings, writer, collectors, interrupt.signal, {
-      collectorStarted: (name) => log(`  ${name} …`),
-      collectorEnded: (name, status, rows) => log(`  ${name} ${status} (${rows} rows)`),
-    });
+    await runCollectors(
+      host,
+      opts.settings,
+      writer,
+      collectors,
+      interrupt.signal,
+      {
+        collectorStarted: (name) => log(`  ${name} …`),
+        collectorEnded: (name, status, rows) => log(`  ${name} ${status} (${rows} rows)`),
+      },
+      detector,
+    );
     const reason = interrupt.signal.aborted ? `interrupted by ${String(interrupt.signal.reason)}` : null;
     if (reason) await writer.appendCustody({ event: 'interrupted', signal: String(interrupt.signal.reason) });
     if (writer.diskFull) await writer.appendCustody({ event: 'disk-full' });
-    const sealed = await writer.seal({ status: reason ? 'partial' : 'complete', reason, findings: '', signer: opts.signer });
-    return { ...sealed, collectors: writer.collectorRuns, interruptedBy: interrupt.signal.aborted ? String(interrupt.signal.reason) : null };
+    const { findings, rejected } = detector.finish();
+    const verdict = verdictOf(findings, reason !== null || writer.diskFull);
+    await recordVerdict(writer, verdict, findings.length, rejected);
+    const findingsText = findings.map((f) => `${JSON.stringify(f)}\n`).join('');
+    const sealed = await writer.seal({ status: reason ? 'partial' : 'complete', reason, findings: findingsText, signer: opts.signer });
+    return { ...sealed, collectors: writer.collectorRuns, interruptedBy: interrupt.signal.aborted ? String(interrupt.signal.reason) : null, findings, verdict };
   } catch (err) {
     if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
     if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
     throw err;
   } finally {
     interrupt.dispose();
+  }
+}
+
+/** The log analysis reads each analysable log again through the Host, capped as its copy was. */
+function logFeed(host: Host, writer: CaseWriter, settings: CollectorSettings): LogFeed {
+  return {
+    create: createLogAnalysis,
+    open: hostLogOpener(host, settings.logMaxBytes, (path, code, message) => writer.recordError({ collector: 'logs', path, code, message })),
+  };
+}
+
+/** verdict.json beside findings.jsonl, and the verdict in the custody log; a full disk loses the file, not the seal. */
+async function recordVerdict(writer: CaseWriter, verdict: Verdict, findings: number, rejected: Record<string, number>): Promise<void> {
+  await writer.appendCustody({ event: 'detected', verdict: verdict.verdict, findings, counts: verdict.counts, rejectedRows: rejected });
+  try {
+    await writer.addBuffer(VERDICT_FILE, Buffer.from(`${JSON.stringify(verdict, null, 2)}\n`), { source: null, collector: 'detect' });
+  } catch (err) {
+    if (!(err instanceof DiskFullError)) throw err;
+    writer.recordError({ collector: 'detect', path: null, code: 'ENOSPC', message: `${VERDICT_FILE} not written: ${err.message}` });
   }
 }

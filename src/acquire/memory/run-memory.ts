@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { CaseWriter, type BundleTarget, type SealResult } from '../../evidence/case-writer.js';
+import { DiskFullError } from '../../evidence/space-guard.js';
+import { Host } from '../../host/host.js';
+import { logErr, termSafe } from '../../lib/terminal.js';
+import { UserError, errnoCode } from '../../lib/user-error.js';
+import { buildCaseHeader, type CaseOptions } from '../../pipeline/case-header.js';
+import { interruptOnSignals } from '../../pipeline/interrupt.js';
+import { ancestors } from './freeze.js';
+import { acquireImage, prepareImage, type ImageResult, type PhysicalOptions } from './physical.js';
+import { checkFreeSpace, checkProcessAccess } from './preflight.js';
+import { dumpProcess, type ProcessDumpResult } from './process-dump.js';
+
+export interface MemoryOptions extends CaseOptions {
+  /** Processes to dump; none means physical memory. */
+  pids: number[];
+  freeze: boolean;
+  physical: PhysicalOptions;
+  target: Omit<BundleTarget, 'out'> & { out: string | null | undefined };
+  quiet: boolean;
+  /** Progress lines on stderr (off with --json and --quiet). */
+  progress: boolean;
+}
+
+export interface MemoryResult extends SealResult {
+  interruptedBy: string | null;
+  image: ImageResult | null;
+  processes: ProcessDumpResult[];
+}
+
+const EXTENSION: Record<string, string> = { dir: '', tar: '.tar', tgz: '.tar.gz', zip: '.zip' };
+
+/** goldhour memory: preflight, open the bundle, acquire, seal (partial when interrupted or a dump is incomplete). */
+export async function runMemory(opts: MemoryOptions): Promise<MemoryResult> {
+  const prepared = opts.pids.length === 0 ? await prepareImage(opts.physical) : await preflightProcesses(opts.pids, opts.freeze);
+  try {
+    const host = await Host.open({});
+    const header = await buildCaseHeader(host, opts);
+    const out = opts.target.out === undefined ? `goldhour-memory-${header.case.id}${EXTENSION[opts.target.format]}` : opts.target.out;
+    if (prepared && out !== null) await checkFreeSpace(out, prepared.size);
+    const writer = await CaseWriter.open({ ...opts.target, out }, header);
+    const interrupt = interruptOnSignals();
+    const log = (line: string) => {
+      if (!opts.quiet) logErr(line);
+    };
+    const progress = opts.progress ? process.stderr : null;
+    log(`goldhour memory: case ${header.case.id} → ${termSafe(writer.location)}`);
+    try {
+      let image: ImageResult | null = null;
+      const processes: ProcessDumpResult[] = [];
+      try {
+        if (prepared) {
+          log(`  ${termSafe(prepared.source.path)} → ${prepared.plan.records.length} RAM ranges, ${prepared.plan.bytes} bytes`);
+          image = await acquireImage(writer, prepared, { ...opts.physical, signal: interrupt.signal, progress });
+        } else {
+          for (const pid of opts.pids) {
+            if (interrupt.signal.aborted) break;
+            log(`  pid ${pid} …`);
+            const r = await dumpProcess(writer, pid, { freeze: opts.freeze, signal: interrupt.signal, progress });
+            processes.push(r);
+            log(`  pid ${pid} ${r.status}${r.statusReason ? `: ${termSafe(r.statusReason)}` : ''}`);
+          }
+        }
+      } catch (err) {
+        // The writer marks the bundle partial; the seal still fits in its reserve.
+        if (!(err instanceof DiskFullError)) throw err;
+        writer.recordError({ collector: 'memory', path: null, code: 'ENOSPC', message: err.message });
+      }
+      const interruptedBy = interrupt.signal.aborted ? String(interrupt.signal.reason) : null;
+      if (interruptedBy) await writer.appendCustody({ event: 'interrupted', signal: interruptedBy });
+      const incomplete = [image, ...processes].filter((r) => r !== null && r.status === 'partial').length;
+      const reason = interruptedBy ? `interrupted by ${interruptedBy}` : incomplete > 0 ? `${incomplete} acquisition(s) incomplete (see the sidecar JSON)` : null;
+      const sealed = await writer.seal({ status: reason ? 'partial' : 'complete', reason, findings: '', signer: null });
+      return { ...sealed, interruptedBy, image, processes };
+    } catch (err) {
+      if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
+      if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
+      throw err;
+    } finally {
+      interrupt.dispose();
+    }
+  } finally {
+    await prepared?.source.close();
+  }
+}
+
+async function preflightProcesses(pids: number[], freeze: boolean): Promise<null> {
+  await checkProcessAccess();
+  const mine = freeze ? ancestors() : new Set<number>();
+  for (const pid of pids) {
+    if (!existsSync(`/proc/${pid}/stat`)) throw new UserError(`no process ${pid}`);
+    if (mine.has(pid)) throw new UserError(`--freeze ${pid}: that is goldhour itself or one of its parents; stopping it would hang this session`);
+  }
+  return null;
+}
