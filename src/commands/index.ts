@@ -1,4 +1,5 @@
 import Memory from './memory.js';
+import Pcap from './pcap.js';
 import Triage from './triage.js';
 import Verify from './verify.js';
 
@@ -7,4 +8,5 @@ export const COMMANDS = {
   triage: Triage,
   verify: Verify,
   memory: Memory,
+  pcap: Pcap,
 };
