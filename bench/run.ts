@@ -2,7 +2,7 @@ import { cleanup } from './lib/fixture.js';
 import { machine, printMachine } from './lib/measure.js';
 
 /**
- * npm run bench -- [hash|rss|tar|startup|triage|memory|pcap|all]   (default: all)
+ * npm run bench -- [hash|rss|tar|startup|triage|yara|all]   (default: all)
  *
  * Benchmarks are run on demand and print numbers; nothing here is a test.
  * Environment: BENCH_RUNS (rounds per figure), BENCH_SIZE_MIB (big file, 2048),
@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   tar: async () => (await import('./tar.js')).tarBench(),
   startup: async () => (await import('./startup.js')).startupBench(),
   triage: async () => (await import('./triage.js')).triageBench(),
+  yara: async () => (await import('./yara.js')).yaraBench(),
   memory: async () => (await import('./memory.js')).memoryBench(),
   pcap: async () => (await import('./pcap.js')).pcapBench(),
 };

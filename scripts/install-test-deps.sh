@@ -12,6 +12,8 @@ pkgs+=(tcpdump wireshark-common tshark)
 dpkg-query -W -f='${Status}' wireshark-common 2>/dev/null | grep -q 'install ok installed' || echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
 # memory: readelf (binutils, above) and gdb read the process cores goldhour writes (test/unit/memory-process.test.ts)
 pkgs+=(gdb)
+# yara: Debian's YARA 4.2, the reference the YARA-X scans of --yara are checked against (test/unit/yara-scan.test.ts, bench/yara.ts)
+pkgs+=(yara)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
