@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { buildChild, runChild } from './lib/child.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fileChunks } from '../src/evidence/file-chunks.js';
+import { recycledFileChunks } from '../src/evidence/file-chunks.js';
 import { CaseWriter, addFile, caseHeader, seal, target } from './lib/case.js';
 import { BIG, ensureBig } from './lib/fixture.js';
 import { MB, WORK, envInt, fmt, median, mustRun, rmrf, saveResult, table, timed, waitQuiet, warm } from './lib/measure.js';
@@ -49,7 +49,7 @@ export async function hashBench(): Promise<void> {
     const hashOnly = await timed(async () => {
       const fh = await fsp.open(BIG, 'r');
       const h = createHash('sha256');
-      for await (const c of fileChunks(fh)) h.update(c);
+      for await (const c of recycledFileChunks(fh)) h.update(c);
       await fh.close();
       return h.digest('hex');
     });

@@ -190,6 +190,10 @@ export class CaseWriter {
   /**
    * Adds a file from a stream of exactly `size` bytes (tar headers carry the
    * size first). Large artefacts are refused up front if the output lacks room.
+   * A chunk is no longer referenced once the chunk after the next one has been
+   * asked for (every sink keeps at most one write in flight behind the hashing,
+   * and stages that queue more copy what they queue), so producers may recycle
+   * their buffers (recycledFileChunks).
    */
   addStream(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, info: ArtifactInfo): Promise<Artifact> {
     return this.serial(async () => {

@@ -1,6 +1,6 @@
 import type { CollectorContext, CollectorSettings, ReadOptions, ToolOptions, ToolRun } from '../collectors/collector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
-import { fileChunks } from '../evidence/file-chunks.js';
+import { recycledFileChunks } from '../evidence/file-chunks.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import { HostReadError, type Host, type ReadResult } from '../host/host.js';
 import { bundlePathForHostFile } from '../lib/host-path.js';
@@ -75,7 +75,7 @@ export function collectorContext(host: Host, settings: CollectorSettings, writer
       }
       try {
         const size = Math.min(file.facts.size, opts.maxBytes);
-        await writer.addStream(bundlePathForHostFile(hostPath), fileChunks(file.fh, size), size, {
+        await writer.addStream(bundlePathForHostFile(hostPath), recycledFileChunks(file.fh, size), size, {
           source: hostPath,
           collector: name,
           sourceMtime: file.facts.mtime,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createEvidenceFile } from '../../evidence/archive/outputs.js';
-import { fileChunks } from '../../evidence/file-chunks.js';
+import { recycledFileChunks } from '../../evidence/file-chunks.js';
 
 /**
  * A private directory (0700, a fresh name made by mkdtemp) where capture files
@@ -103,11 +103,11 @@ export class StagedFile {
     this.sha256 = this.hash.digest('hex');
   }
 
-  /** Reads the staged file back, in 1 MiB chunks. */
+  /** Reads the staged file back, in 1 MiB chunks, for CaseWriter.addStream only (recycled buffers). */
   async *chunks(): AsyncGenerator<Buffer> {
     const fh = await fsp.open(this.path, 'r');
     try {
-      yield* fileChunks(fh, this.size);
+      yield* recycledFileChunks(fh, this.size);
     } finally {
       await fh.close();
     }

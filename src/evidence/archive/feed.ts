@@ -31,8 +31,14 @@ export class Feed {
     input.once('close', () => this.wake?.());
   }
 
-  /** Resolves once at most `ahead` bytes wait in the transform, or it closed (the caller checks why). */
-  async write(chunk: Uint8Array): Promise<void> {
+  /**
+   * Resolves once at most `ahead` bytes wait in the transform, or it closed (the
+   * caller checks why). The transform may hold several chunks, more than the
+   * case writer lets a stage keep of a producer's recycled buffers, so it gets
+   * a copy (a memcpy is noise beside compression or encryption).
+   */
+  async write(data: Uint8Array): Promise<void> {
+    const chunk = Buffer.from(data);
     this.queued += chunk.length;
     this.input.write(chunk, () => {
       this.queued -= chunk.length;

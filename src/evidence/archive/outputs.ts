@@ -95,35 +95,41 @@ export class FileByteWriter implements ByteWriter {
 export class StreamByteWriter implements ByteWriter {
   private readonly hash = new OffThreadHash();
   private failure: Error | null = null;
+  /** The chunk handed to the stream last, until node has passed it to the kernel. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private settleInFlight: (() => void) | null = null;
   bytes = 0;
 
   constructor(private readonly stream: Writable) {
-    stream.on('error', (err) => {
-      this.failure = err;
-    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      this.settleInFlight?.();
+    };
+    stream.on('error', fail);
+    stream.on('close', () => fail(new Error('the output stream closed')));
   }
 
+  /**
+   * One chunk in flight: write() returns once the previous chunk has left, so
+   * a caller may reuse that chunk's memory, and at most one chunk waits in
+   * node's buffer (a slow SSH pipe cannot make goldhour's memory grow).
+   */
   async write(chunk: Uint8Array): Promise<void> {
+    await this.inFlight;
     if (this.failure) throw this.failure;
     await this.hash.update(chunk);
     this.bytes += chunk.length;
-    if (!this.stream.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.stream.off('error', onError);
-          resolve();
-        };
-        const onError = (err: Error) => {
-          this.stream.off('drain', onDrain);
-          reject(err);
-        };
-        this.stream.once('drain', onDrain);
-        this.stream.once('error', onError);
+    this.inFlight = new Promise<void>((resolve) => {
+      this.settleInFlight = resolve;
+      this.stream.write(chunk, (err) => {
+        if (err) this.failure ??= err;
+        resolve();
       });
-    }
+    });
   }
 
   async close(): Promise<void> {
+    await this.inFlight;
     if (this.failure) throw this.failure;
     // stdout is never really ended by node; wait until what we wrote has left.
     await new Promise<void>((resolve, reject) => this.stream.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
