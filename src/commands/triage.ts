@@ -1,8 +1,10 @@
 import { Flags } from '@oclif/core';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_SETTINGS } from '../collectors/collector.js';
 import { BaseCommand, splitList } from '../lib/base-command.js';
 import { termSafe } from '../lib/terminal.js';
-import { UserError } from '../lib/user-error.js';
+import { UserError, errnoCode } from '../lib/user-error.js';
 
 export default class Triage extends BaseCommand {
   static override summary = 'Collect a triage of this host (or a mounted image) into a hashed case bundle.';
@@ -39,6 +41,9 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     deep: Flags.boolean({ description: 'slower and fuller: check every file of every installed package (not only binaries, libraries, PAM modules and sshd), and probe every pid up to pid_max for hidden processes' }),
     recent: Flags.integer({ description: 'days back that "recently changed" system files reach', default: DEFAULT_SETTINGS.recentDays, min: 0 }),
     bodyfile: Flags.string({ description: 'paths to walk for a timeline bodyfile (comma-separated; / for the whole filesystem)' }),
+    ioc: Flags.file({ description: 'indicators of compromise to match (a plain list, CSV or a STIX 2.1 bundle); repeatable', multiple: true }),
+    yara: Flags.directory({ description: 'scan temp files and running executables (and --pid memory) with the YARA rules (*.yar, *.yara) under DIR' }),
+    pid: Flags.integer({ description: 'with --yara: also scan the memory of this process; repeatable', multiple: true, min: 1, dependsOn: ['yara'] }),
     'log-max': Flags.integer({ description: 'most MiB copied from any one log file', default: DEFAULT_SETTINGS.logMaxBytes / 1048576, min: 1 }),
   };
 
@@ -59,7 +64,12 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
       import('../detect/summary.js'),
     ]);
 
+    // Indicator and rule files are read and checked before anything is collected: a bad one stops here.
+    const ioc = flags.ioc ? await loadIoc(flags.ioc) : null;
+    const yara = flags.yara ? await loadYara(flags.yara, flags.pid ?? [], flags.stdout ? null : flags.out) : null;
     const result = await triage({
+      ioc,
+      yara,
       root: flags.root,
       proc: flags.proc,
       target: { format, out: flags.stdout ? null : flags.out, encryptTo, gzipLevel: 6 },
@@ -99,4 +109,36 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     if (result.interruptedBy) process.exitCode = SIGNAL_EXIT[result.interruptedBy] ?? 1;
     else if (result.status === 'partial') process.exitCode = 3;
   }
+}
+
+/** Every --ioc file; problems go to stderr now and into the bundle's errors; a file with no indicator at all stops the run. */
+async function loadIoc(files: string[]) {
+  const { loadIndicators } = await import('../detect/ioc/index.js');
+  const sets = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(file);
+    } catch (err) {
+      throw new UserError(`--ioc ${termSafe(file)}: ${errnoCode(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(err) ?? 'EIO'})`}`);
+    }
+    const loaded = loadIndicators(bytes, file);
+    if (loaded.indicators.size === 0) throw new UserError(`--ioc ${termSafe(file)}: no indicator loaded${loaded.problems[0] ? ` (${termSafe(loaded.problems[0])})` : ''}`);
+    sets.push(loaded.indicators);
+    problems.push(...loaded.problems);
+  }
+  for (const p of problems) process.stderr.write(`goldhour triage: --ioc: ${termSafe(p)}\n`);
+  return { sets, problems };
+}
+
+/** The YARA engine and rules, loaded before the collection; the embedded engine (single executable) is written beside the bundle. */
+async function loadYara(dir: string, pids: number[], out: string | undefined | null) {
+  const { loadYaraRules } = await import('../detect/yara/index.js');
+  const parent = out ? path.dirname(path.resolve(out)) : null;
+  // a parent the bundle writer has yet to create cannot hold the engine: TMPDIR then
+  const tmpParent = parent && (await fsp.stat(parent).catch(() => null))?.isDirectory() ? parent : null;
+  const loaded = await loadYaraRules(dir, { tmpParent });
+  for (const p of loaded.problems) process.stderr.write(`goldhour triage: --yara: ${termSafe(p)}\n`);
+  return { ...loaded, memoryPids: pids };
 }

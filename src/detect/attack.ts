@@ -26,6 +26,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   T1068: 'Exploitation for Privilege Escalation',
   'T1070.003': 'Indicator Removal: Clear Command History',
   'T1070.004': 'Indicator Removal: File Deletion',
+  T1071: 'Application Layer Protocol',
   T1078: 'Valid Accounts',
   'T1078.003': 'Valid Accounts: Local Accounts',
   T1098: 'Account Manipulation',

@@ -1,9 +1,9 @@
 import { Finding } from './finding.js';
 import { FindingSet } from './finding-set.js';
-import { analysable, type LogFeed } from './log-feed.js';
+import { analysable, tapLines, type LogFeed, type LogLineObserver } from './log-feed.js';
 import type { LogAnalysis } from './logs/index.js';
 import { ProcessIndex } from './process-index.js';
-import type { DetectContext, Hit, JoinRule, Rule, RowRule } from './rule.js';
+import type { DetectContext, Hit, JoinRule, Rule, RowRule, RuleInfo } from './rule.js';
 import { ROW_SOURCES, isSource, type RowOf, type Source, type Tagged } from './rows.js';
 import { RULES } from './rules/index.js';
 
@@ -11,8 +11,12 @@ export interface DetectorOptions {
   rules?: readonly Rule[];
   /** Log analysis and where to read the logs from; none when absent. */
   logs?: LogFeed | null;
+  /** Also told every line of the logs the analysis reads, from the same read (the --ioc log matcher). */
+  logLines?: LogLineObserver;
   /** Told when a rule or the log analysis fails (a bug): detection goes on without it, and so does the collection. */
   onError?: (where: string, message: string) => void;
+  /** Also shown every valid row of these collectors (what --yara scans is read from them). */
+  watch?: { sources: readonly Source[]; row(t: Tagged): void };
 }
 
 export interface Detection {
@@ -37,6 +41,8 @@ export class Detector {
   private readonly found = new FindingSet();
   private readonly logRows: RowOf<'logs'>[] = [];
   private readonly logs: LogFeed | null;
+  private readonly logLines: LogLineObserver | null;
+  private readonly watch: DetectorOptions['watch'] | null;
   private readonly onError: (where: string, message: string) => void;
   private logAnalysis: LogAnalysis | null = null;
   private timeZone: string | null = null;
@@ -45,6 +51,8 @@ export class Detector {
 
   constructor(opts: DetectorOptions = {}) {
     this.logs = opts.logs ?? null;
+    this.logLines = opts.logLines ?? null;
+    this.watch = opts.watch ?? null;
     this.onError = opts.onError ?? (() => undefined);
     for (const rule of opts.rules ?? RULES) {
       if (rule.kind === 'join') this.joinStates.set(rule, rule.start());
@@ -60,6 +68,7 @@ export class Detector {
   reads(collector: string): boolean {
     if (!isSource(collector)) return false;
     if (collector === 'processes' || this.rowRules.has(collector) || this.joinRules.has(collector)) return true;
+    if (this.watch?.sources.includes(collector)) return true;
     return (collector === 'logs' || collector === 'system') && this.logs !== null;
   }
 
@@ -92,6 +101,7 @@ export class Detector {
     if (t.source === 'processes') this.processes.add(t.row);
     if (t.source === 'system') this.timeZone = t.row.timezone;
     if (t.source === 'logs' && this.logs && analysable(t.row)) this.logRows.push(t.row);
+    if (this.watch?.sources.includes(t.source)) this.guarded('row watcher', () => this.watch!.row(t));
     for (const rule of this.rowRules.get(collector) ?? []) {
       const hits = this.guarded(`rule ${rule.id}`, () => rule.match(t.row as never, this.ctx));
       if (hits) for (const h of Array.isArray(hits) ? hits : [hits]) this.record(rule, h, collector);
@@ -106,8 +116,12 @@ export class Detector {
     for (const row of this.logRows.splice(0)) {
       if (signal?.aborted) return;
       try {
-        const chunks = await this.logs.open(row);
-        if (chunks) await this.logAnalysis.add({ path: row.path, category: row.category, mtime: row.mtime ? new Date(row.mtime) : null, chunks });
+        const opened = await this.logs.open(row);
+        if (!opened) continue;
+        const observe = this.logLines;
+        const tap = observe ? tapLines(opened, (text, line) => observe(text, { path: row.path, line })) : null;
+        await this.logAnalysis.add({ path: row.path, category: row.category, mtime: row.mtime ? new Date(row.mtime) : null, chunks: tap?.chunks ?? opened });
+        await tap?.done;
       } catch (err) {
         this.failed(`log analysis of ${row.path}`, err);
       }
@@ -127,7 +141,12 @@ export class Detector {
     return { findings: this.found.sorted(), rejected: Object.fromEntries(this.rejected) };
   }
 
-  private record(rule: Rule, hit: Hit, source: Source): void {
+  /** Findings made outside the rules (the --ioc log matcher, YARA scans), recorded and capped like theirs. */
+  addHits(rule: RuleInfo, hits: Iterable<Hit>, source: Source): void {
+    for (const h of hits) this.record(rule, h, source);
+  }
+
+  private record(rule: RuleInfo, hit: Hit, source: Source): void {
     const collector = hit.collector ?? source;
     const finding = Finding.safeParse({
       id: rule.id,

@@ -1,6 +1,7 @@
 import { fileChunks } from '../evidence/file-chunks.js';
 import { HostReadError, type Host, type OpenedFile } from '../host/host.js';
 import { errnoCode, errorMessage } from '../lib/user-error.js';
+import { contentOf, LineSplitter, type ContentNotes } from './logs/content.js';
 import type { LogAnalysis } from './logs/index.js';
 import type { RowOf } from './rows.js';
 
@@ -63,4 +64,70 @@ export function hostLogOpener(host: Host, maxBytes: number, onError: (path: stri
       }
     })();
   };
+}
+
+/** Told each line of every log the analysis reads (the --ioc log matcher), with its host path and 1-based number. */
+export type LogLineObserver = (text: string, at: { path: string; line: number }) => void;
+
+const TAP_LINE_BYTES = 64 * 1024;
+/** Chunks the line tap may lag behind the analysis before the read waits for it. */
+const TAP_QUEUE = 16;
+
+/**
+ * The same bytes the analysis reads, split into lines on the side: the
+ * chunks pass through unchanged, and a second decoder (gunzip for a rotated
+ * generation) turns a copy into lines for `onLine`. The log is read once, and
+ * its size was capped where it was opened.
+ * `done` settles when the side has seen the last line.
+ */
+export function tapLines(chunks: AsyncIterable<Uint8Array>, onLine: (text: string, line: number) => void): { chunks: AsyncIterable<Uint8Array>; done: Promise<void> } {
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  let wakeSide: (() => void) | null = null;
+  let wakeMain: (() => void) | null = null;
+  let sideGone = false;
+  const side = {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+      try {
+        for (;;) {
+          const c = queue.shift();
+          wakeMain?.();
+          if (c) yield c;
+          else if (ended) return;
+          else await new Promise<void>((r) => (wakeSide = r));
+        }
+      } finally {
+        sideGone = true;
+        queue.length = 0;
+        wakeMain?.();
+      }
+    },
+  };
+  const splitter = new LineSplitter(TAP_LINE_BYTES, (buf, n) => onLine(buf.toString('utf8'), n));
+  const notes: ContentNotes = { compression: null, bytes: 0, capped: false, error: null };
+  const done = (async () => {
+    for await (const c of contentOf(side, Number.MAX_SAFE_INTEGER, notes)) splitter.push(c);
+    splitter.end();
+  })();
+  const wake = () => {
+    const w = wakeSide;
+    wakeSide = null;
+    w?.();
+  };
+  async function* main(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const c of chunks) {
+        if (!sideGone) {
+          queue.push(c);
+          wake();
+          while (queue.length > TAP_QUEUE && !sideGone) await new Promise<void>((r) => (wakeMain = r));
+        }
+        yield c;
+      }
+    } finally {
+      ended = true;
+      wake();
+    }
+  }
+  return { chunks: main(), done };
 }

@@ -7,7 +7,9 @@ import { ATTACK_VERSION, RENUMBERED, TECHNIQUES, currentId, formerIds } from '..
 import { gzipSync } from 'node:zlib';
 import { Detector } from '../../src/detect/detector.js';
 import { createLogAnalysis } from '../../src/detect/log-analysis.js';
-import type { LogHostFacts } from '../../src/detect/log-feed.js';
+import { tapLines, type LogHostFacts } from '../../src/detect/log-feed.js';
+import { IOC_RULES } from '../../src/detect/ioc/index.js';
+import { YARA_RULE } from '../../src/detect/yara/index.js';
 import { AttackId, Finding } from '../../src/detect/finding.js';
 import { MAX_PER_RULE } from '../../src/detect/finding-set.js';
 import { LOG_RULES } from '../../src/detect/logs/index.js';
@@ -24,13 +26,20 @@ test('docs/rules.md is what the rule declarations generate (run npm run docs:rul
   assert.equal(readFileSync(path.join(PROJECT, 'docs/rules.md'), 'utf8'), rulesDocs(DOC_FAMILIES));
 });
 
+/**
+ * A file hash or a YARA signature says what a thing is, not how it was used: the
+ * technique is the feed's or the rule author's to state, so these may name none.
+ */
+const IDENTITY_MATCHES = new Set(['ioc.hash', 'ioc.hash.process', 'yara.match']);
+const EXTRA_RULES = [...Object.entries(IOC_RULES).map(([id, r]) => ({ id, ...r, reads: [] as string[] })), { ...YARA_RULE, reads: ['temp-files', 'processes'] }];
+
 test('every rule is complete: unique dotted id, named ATT&CK techniques, a responder\'s paragraph, false positives', () => {
   const ids = new Set<string>();
-  for (const r of RULES) {
+  for (const r of [...RULES, ...EXTRA_RULES]) {
     assert.ok(!ids.has(r.id), `duplicate id ${r.id}`);
     ids.add(r.id);
     assert.ok(Finding.shape.id.safeParse(r.id).success, r.id);
-    assert.ok(r.attack.length > 0 || r.id.endsWith('.background'), `${r.id} names no technique`);
+    assert.ok(r.attack.length > 0 || r.id.endsWith('.background') || IDENTITY_MATCHES.has(r.id), `${r.id} names no technique`);
     for (const a of r.attack) {
       assert.ok(AttackId.safeParse(a).success, `${r.id}: ${a}`);
       assert.ok(TECHNIQUES[a], `${r.id}: ${a} is not in the ${ATTACK_VERSION} table`);
@@ -214,4 +223,67 @@ test('after the logs collector, each copied auth, syslog or web log is streamed 
   const success = findings.find((f) => f.id === 'logs.auth.ssh-success-after-failures');
   assert.ok(success, JSON.stringify(findings.map((f) => f.id)));
   assert.equal(success.evidence.path, '/var/log/auth.log');
+});
+
+test('findings made outside the rules (the IOC log matcher, YARA) are recorded under their rule info, and invalid ones counted', () => {
+  const d = new Detector({ rules: [] });
+  d.begin('temp-files', SEEN);
+  d.addHits(YARA_RULE, [{ evidence: { path: '/tmp/.x/kworkerd', rule: 'miner' }, collector: 'temp-files' }, { evidence: { path: '/tmp/y', line: 0 } }], 'temp-files');
+  const { findings, rejected } = d.finish();
+  assert.deepEqual(findings, [{ id: 'yara.match', severity: 'high', title: YARA_RULE.title, attack: [], collector: 'temp-files', evidence: { path: '/tmp/.x/kworkerd', rule: 'miner' }, pid: null, ts: SEEN }]);
+  assert.deepEqual(rejected, { 'rule yara.match': 1 });
+});
+
+async function* chunked(b: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < b.length; i += size) yield Buffer.from(b.subarray(i, i + size));
+}
+
+async function drain(it: AsyncIterable<Uint8Array>, stopAfter = Infinity): Promise<Buffer> {
+  const got: Buffer[] = [];
+  for await (const c of it) {
+    got.push(Buffer.from(c));
+    if (got.length >= stopAfter) break;
+  }
+  return Buffer.concat(got);
+}
+
+test('tapLines passes the bytes through unchanged and gives the lines of plain and gzipped content to the side, numbered', async () => {
+  const text = Array.from({ length: 3000 }, (_, i) => `line ${i + 1} from 203.0.113.${i % 250}`).join('\n');
+  for (const bytes of [Buffer.from(text), gzipSync(text)]) {
+    const lines: [number, string][] = [];
+    const tap = tapLines(chunked(bytes, 1000), (t, n) => lines.push([n, t]));
+    assert.ok((await drain(tap.chunks)).equals(bytes));
+    await tap.done;
+    assert.equal(lines.length, 3000);
+    assert.deepEqual(lines[2999], [3000, 'line 3000 from 203.0.113.249']);
+    assert.ok(lines.every(([n, t]) => t === `line ${n} from 203.0.113.${(n - 1) % 250}`));
+  }
+});
+
+test('tapLines: a reader that stops early ends the side too, with the lines it was given', async () => {
+  const lines: number[] = [];
+  const tap = tapLines(chunked(Buffer.from('a\nb\nc\nd\n'), 2), (_t, n) => lines.push(n));
+  await drain(tap.chunks, 2);
+  await tap.done;
+  assert.deepEqual(lines, [1, 2]);
+});
+
+test('the log lines the analysis reads are also given to logLines, from the same read', async () => {
+  const opened: string[] = [];
+  const seen: string[] = [];
+  const d = new Detector({
+    logs: {
+      create: createLogAnalysis,
+      open: async (r) => {
+        opened.push(r.path);
+        return chunked(gzipSync('Nov 22 01:00:00 web01 sshd[1]: Connection closed by 198.51.100.9 port 22\nsecond\n'), 7);
+      },
+    },
+    logLines: (text, at) => seen.push(`${at.path}:${at.line}:${text}`),
+  });
+  for (const c of ['system', 'logs']) d.begin(c, SEEN);
+  d.offer('logs', row('logs', { path: '/var/log/auth.log.2.gz', category: 'auth', kind: 'file', targetKind: 'file', copied: true, compression: 'gzip', mtime: SEEN }).row);
+  await d.ended('logs');
+  assert.deepEqual(opened, ['/var/log/auth.log.2.gz']);
+  assert.deepEqual(seen, ['/var/log/auth.log.2.gz:1:Nov 22 01:00:00 web01 sshd[1]: Connection closed by 198.51.100.9 port 22', '/var/log/auth.log.2.gz:2:second']);
 });

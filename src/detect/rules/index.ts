@@ -1,4 +1,7 @@
+import { OBSERVED } from '../ioc/observe.js';
+import { IOC_RULES, type IocRuleId } from '../ioc/rules.js';
 import { LOG_RULES } from '../logs/index.js';
+import { YARA_RULE } from '../yara/index.js';
 import type { Rule } from '../rule.js';
 import type { DocRule } from '../rules-docs.js';
 import { ACCOUNT_RULES } from './accounts.js';
@@ -20,8 +23,14 @@ export const RULE_FAMILIES: readonly { name: string; title: string; rules: reado
 
 export const RULES: readonly Rule[] = RULE_FAMILIES.flatMap((f) => f.rules);
 
-/** What docs/rules.md lists: the row rules, then the log analysis's rules (declared in src/detect/logs/). */
+/** What docs/rules.md lists: the row rules, the log analysis's rules (declared in src/detect/logs/), then those of --ioc and --yara. */
 export const DOC_FAMILIES: readonly { name: string; title: string; rules: readonly DocRule[] }[] = [
   ...RULE_FAMILIES,
   { name: 'logs', title: 'Logs (log analysis)', rules: LOG_RULES },
+  {
+    name: 'ioc',
+    title: 'Indicators of compromise (--ioc FILE)',
+    rules: (Object.keys(IOC_RULES) as IocRuleId[]).map((id) => ({ id, ...IOC_RULES[id], reads: [...OBSERVED, 'logs'] })),
+  },
+  { name: 'yara', title: 'YARA (--yara DIR)', rules: [{ ...YARA_RULE, reads: ['temp-files', 'processes'] }] },
 ];

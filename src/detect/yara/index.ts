@@ -1,11 +1,12 @@
 import { UserError } from '../../lib/user-error.js';
 import type { RuleInfo } from '../rule.js';
 import { compileRulesDir } from './compile.js';
-import { loadEngine } from './engine.js';
+import { loadEngine, type EngineExtraction, type LoadEngineOptions } from './engine.js';
 import { YaraScanner } from './scanner.js';
 
 export { YaraScanner, type YaraProblem, type YaraScanOptions, type YaraTarget } from './scanner.js';
 export { yaraTargets } from './targets.js';
+export type { EngineExtraction } from './engine.js';
 
 /** How a YARA match is recorded: one rule for all of them; the YARA rule's name, tags and strings are in the evidence. */
 export const YARA_RULE: RuleInfo = {
@@ -24,9 +25,12 @@ export const YARA_RULE: RuleInfo = {
  * not compile are returned as problems (one line each: file, line, message);
  * throws a UserError when the engine cannot load or no rule file compiles.
  */
-export async function loadYaraRules(dir: string): Promise<{ scanner: YaraScanner; problems: string[]; files: string[]; ruleCount: number }> {
-  const engine = await loadEngine();
+export async function loadYaraRules(
+  dir: string,
+  opts: LoadEngineOptions = {},
+): Promise<{ scanner: YaraScanner; problems: string[]; files: string[]; ruleCount: number; extraction: EngineExtraction | null }> {
+  const { engine, extraction } = await loadEngine(opts);
   const { compiled, problems } = await compileRulesDir(engine, dir);
   if (!compiled) throw new UserError(`--yara ${dir}: no rule file compiled${problems[0] ? ` (first: ${problems[0]})` : ''}`);
-  return { scanner: new YaraScanner(compiled), problems, files: compiled.files, ruleCount: compiled.ruleCount };
+  return { scanner: new YaraScanner(compiled), problems, files: compiled.files, ruleCount: compiled.ruleCount, extraction };
 }
