@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RUN_JS = path.join(PROJECT, 'bin', 'run.js');
@@ -39,4 +40,25 @@ export function tempDir(t: { after(fn: () => void): void }, prefix = 'goldhour-t
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * Bundles a script and everything it imports (node_modules included) into one
+ * world-readable file, for tests that drop to another user: the checkout may
+ * sit under /root (mode 0700), where nobody cannot reach tsx or the sources.
+ */
+export function bundleForOtherUser(entry: string, outDir: string): string {
+  const out = path.join(outDir, `${path.basename(entry).replace(/\.[mc]?ts$/, '')}.bundle.mjs`);
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'error',
+    // CommonJS dependencies call require(); an ESM bundle has to provide it.
+    banner: { js: "import { createRequire as __goldhourRequire } from 'node:module'; const require = __goldhourRequire(import.meta.url);" },
+  });
+  chmodSync(out, 0o644);
+  return out;
 }

@@ -15,7 +15,7 @@ import { sshKeysCollector } from '../../src/collectors/ssh-keys.js';
 import { sudoersCollector } from '../../src/collectors/sudoers.js';
 import { runCollector } from '../collector-harness.js';
 import { ECDSA_FP, ED25519_FP, RSA_FP, plantPersistenceB } from '../fixtures/persistence-b/plant.js';
-import { PROJECT, tempDir } from '../helpers.js';
+import { PROJECT, bundleForOtherUser, tempDir } from '../helpers.js';
 
 type Row = Record<string, unknown> & { kind: string; path: string };
 
@@ -285,8 +285,8 @@ test('unreadable files are recorded and the collectors go on (run as nobody)', a
   const outs = path.join(dir, 'outs');
   mkdirSync(outs, { mode: 0o777 });
   chmodSync(outs, 0o777);
-  const script = path.join(PROJECT, 'test/fixtures/persistence-b/run-collector.ts');
-  const res = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', script, root, outs], {
+  const script = bundleForOtherUser(path.join(PROJECT, 'test/fixtures/persistence-b/run-collector.ts'), dir);
+  const res = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script, root, outs], {
     cwd: PROJECT,
     env: { ...process.env, HOME: '/nonexistent' },
     encoding: 'utf8',

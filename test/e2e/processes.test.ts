@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { hiddenProcessesCollector, processesCollector } from '../../src/collectors/processes.js';
 import { runCollector } from '../collector-harness.js';
 import { buildRoot } from '../fixture-root.js';
-import { PROJECT, tempDir } from '../helpers.js';
+import { PROJECT, bundleForOtherUser, tempDir } from '../helpers.js';
 
 type Row = Record<string, any>;
 const SAVED = path.join(PROJECT, 'test/fixtures/proc/saved');
@@ -212,8 +212,8 @@ const r = await runCollector(processesCollector, process.argv[2] + '/out');
 console.log(JSON.stringify({ self: r.rows.find((x) => x.pid === process.pid), rootOwned: r.rows.filter((x) => x.uid === 0 && !x.kernelThread).slice(0, 5), errors: r.manifest.errors }));
 `,
   );
-  chmodSync(script, 0o644);
-  const child = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, '--import', 'tsx', script, dir], {
+  const bundle = bundleForOtherUser(script, dir);
+  const child = spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, bundle, dir], {
     cwd: PROJECT,
     env: { PATH: '/usr/bin:/bin', HOME: dir, TMPDIR: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
