@@ -29,6 +29,8 @@ export interface FileFacts {
 
 export interface ReadResult {
   hostPath: string;
+  /** The path's raw bytes, where hostPath had to escape a name that is not valid UTF-8. */
+  rawHostPath?: Buffer;
   data: Buffer;
   facts: FileFacts;
   /** The file held more than maxBytes; data is the first maxBytes. */

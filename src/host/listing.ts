@@ -123,6 +123,7 @@ export async function readEntry(ctx: CollectorContext, e: DirEntry, opts: { maxB
     const after = await fh.stat();
     const r: ReadResult = {
       hostPath: e.path,
+      ...(e.pathBase64 ? { rawHostPath: Buffer.from(e.pathBase64, 'base64') } : {}),
       data: buf.subarray(0, got),
       facts: { size: after.size, mode: after.mode, uid: after.uid, gid: after.gid, mtime: after.mtime, ctime: after.ctime, atime: after.atime, inode: after.ino },
       truncated: st.size > max,

@@ -31,7 +31,8 @@ export function collectorContext(host: Host, settings: CollectorSettings, writer
   const keepCopy = async (read: ReadResult) => {
     if (!open) return;
     await writer.addBuffer(bundlePathForHostFile(read.hostPath), read.data, {
-      source: read.hostPath,
+      // the raw bytes, so the manifest keeps a name that is not UTF-8 exactly (sourceBase64)
+      source: read.rawHostPath ?? read.hostPath,
       collector: name,
       sourceMtime: read.facts.mtime,
       sourceMode: read.facts.mode,

@@ -285,11 +285,13 @@ test('--root triage of a Debian image: every collector, every planted trace, raw
   // raw copies of everything planted that a collector reads, under files/<host path>, hashed in the manifest
   const copies = new Map<string, Row>(m.artifacts.map((a: Row) => [a.path, a]));
   for (const [hostPath64, bytes] of planted) {
-    const shown = encodeHostPath(Buffer.from(hostPath64, 'base64')).text;
+    const encoded = encodeHostPath(Buffer.from(hostPath64, 'base64'));
+    const shown = encoded.text;
     if (DESCRIBED_ONLY.has(shown)) continue;
     const a = copies.get(`files${shown}`);
     assert.ok(a, `no raw copy of ${shown}`);
     assert.equal(a.source, shown);
+    assert.equal(a.sourceBase64, encoded.base64, `${shown}: the raw name is kept where it is not UTF-8`);
     assert.equal(a.sha256, sha256(bytes), String(a.path));
     assert.deepEqual(readFileSync(path.join(out, String(a.path))), bytes, String(a.path));
   }
