@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, fstatSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { encodeHostPath } from '../lib/host-path.js';
 import { UserError, errnoCode, errorMessage } from '../lib/user-error.js';
@@ -97,7 +97,7 @@ export class CaseWriter {
     const encrypted = target.encryptTo.length > 0;
     if (target.out === null) {
       if (process.stdout.isTTY) throw new UserError('refusing to write a binary bundle to a terminal; redirect --stdout to a file or pipe');
-      const last = new StreamByteWriter(process.stdout);
+      const last = await stdoutStage();
       const sink = await archiveSink(target, last);
       return new CaseWriter(sink, '(stdout)', null, last, header, encrypted).opened();
     }
@@ -342,6 +342,23 @@ function reservedName(name: string): boolean {
 
 async function* toAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield* chunks;
+}
+
+/**
+ * stdout as the last stage. Redirected to a file (`--stdout > case.tar`), node
+ * writes it synchronously on the main thread, between the hashing; a second
+ * descriptor on the same file (append mode: it continues wherever the shell's
+ * left off) writes behind the hashing from the pool instead, at twice the speed.
+ */
+async function stdoutStage(): Promise<FileByteWriter | StreamByteWriter> {
+  if (fstatSync(1).isFile()) {
+    try {
+      return new FileByteWriter(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, false);
+    } catch {
+      // no /proc: node's own stream still works
+    }
+  }
+  return new StreamByteWriter(process.stdout);
 }
 
 async function archiveSink(target: BundleTarget, last: ByteWriter): Promise<BundleSink> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -275,3 +275,25 @@ async function waitFor(cond: () => boolean, ms: number, what: () => string): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('--stdout redirected to a file: written behind the hashing through a second descriptor, appended after what the shell wrote', async (t) => {
+  const dir = tempDir(t);
+  const root = buildRoot(dir);
+  const file = path.join(dir, 'case.tar');
+  writeFileSync(file, 'x'.repeat(512));
+  const fd = openSync(file, 'a');
+  const child = spawn(process.execPath, [RUN_JS, 'triage', '--root', root, '--only', 'system,mounts', '--stdout'], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  closeSync(fd);
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, err);
+  const bytes = readFileSync(file);
+  assert.equal(bytes.subarray(0, 512).toString(), 'x'.repeat(512), 'what was there before is kept');
+  const archive = bytes.subarray(512);
+  assert.match(err, new RegExp(`archive SHA-256: +${sha256(archive)}`));
+  const tarOnly = path.join(dir, 'only.tar');
+  writeFileSync(tarOnly, archive);
+  const v = await runCli(['verify', tarOnly]);
+  assert.equal(v.code, 0, v.stdout.toString());
+});

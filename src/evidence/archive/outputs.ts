@@ -38,9 +38,15 @@ export class FileByteWriter implements ByteWriter {
   private failure: unknown = null;
   bytes = 0;
 
+  /**
+   * `durable`: data-sync as it goes and fsync at close, so a sealed bundle is
+   * on the device. A file the shell opened for `--stdout > case.tar` is not:
+   * stdout promises what a pipe does, bytes handed to the kernel.
+   */
   constructor(
     private readonly fh: fsp.FileHandle,
     private readonly guard: SpaceGuard | null,
+    private readonly durable = true,
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -51,7 +57,7 @@ export class FileByteWriter implements ByteWriter {
       this.failure = err;
     });
     this.unsynced += chunk.length;
-    if (this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
+    if (this.durable && this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
       this.unsynced = 0;
       this.syncing = this.fh.datasync().then(
         () => {
@@ -75,7 +81,7 @@ export class FileByteWriter implements ByteWriter {
       await this.flush();
       await this.syncing;
       await this.flush();
-      await this.fh.sync();
+      if (this.durable) await this.fh.sync();
     } finally {
       await this.fh.close();
     }
