@@ -285,7 +285,7 @@ test('--stdout redirected to a file: written behind the hashing through a second
   const child = spawn(process.execPath, [RUN_JS, 'triage', '--root', root, '--only', 'system,mounts', '--stdout'], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   closeSync(fd);
   let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise((resolve) => child.on('close', resolve));
   assert.equal(code, 0, err);
   const bytes = readFileSync(file);
