@@ -1,4 +1,4 @@
-import { readlinkSync, type BigIntStats } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { bodyfileLine } from '../host/bodyfile.js';
 import { modeString, walk } from '../host/fs-walk.js';
@@ -43,12 +43,11 @@ export const bodyfileCollector = defineCollector({
     if (roots.length === 0) return;
     const entries = walk(ctx.host, {
       roots,
-      bigint: true,
       signal: ctx.signal,
       onError: (p, code, message) => ctx.error(shown(p), code, message),
     });
     for await (const e of entries) {
-      const st = e.stat as BigIntStats | null;
+      const st = e.stat;
       if (!st) continue;
       let name = e.hostPath;
       if (e.type === 'symlink') {
@@ -62,9 +61,9 @@ export const bodyfileCollector = defineCollector({
         md5: '0',
         name,
         inode: String(st.ino),
-        mode: modeString(Number(st.mode)),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
+        mode: modeString(st.mode),
+        uid: st.uid,
+        gid: st.gid,
         size: st.size,
         atime: sec(st.atimeNs),
         mtime: sec(st.mtimeNs),
@@ -73,7 +72,7 @@ export const bodyfileCollector = defineCollector({
       };
       const p = encodeHostPath(e.hostPath);
       const { name: _name, md5: _md5, ...columns } = rec;
-      yield { line: bodyfileLine(rec), path: p.text, pathBase64: p.base64 ?? null, ...columns, size: Number(st.size) };
+      yield { line: bodyfileLine(rec), path: p.text, pathBase64: p.base64 ?? null, ...columns };
     }
   },
 });

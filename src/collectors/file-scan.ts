@@ -1,13 +1,12 @@
-import { lstatSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { z } from 'zod';
 import { ContentReadError, examineContent, type ContentKind } from '../host/content-kind.js';
-import { walk, type WalkEntry } from '../host/fs-walk.js';
+import { walk, type WalkEntry, type WalkOptions, type WalkStat } from '../host/fs-walk.js';
 import { parseGetcap } from '../host/getcap.js';
 import { HashPool } from '../host/hash-pool.js';
-import { HostReadError } from '../host/host.js';
+import { HostReadError, type Host } from '../host/host.js';
 import { readOwners } from '../host/owners.js';
-import type { CollectorContext } from './collector.js';
+import type { CollectorContext, CollectorSettings } from './collector.js';
 import { defineCollector } from './collector.js';
 import { TEMP_PLACES } from './temp-files.js';
 import { contentColumns, linkColumns, linkFacts, shown, walkedFileColumns, walkedFileFacts } from './walked-file.js';
@@ -21,6 +20,8 @@ const RECENT_MAX_HASH_BYTES = 32 * 1024 * 1024;
 const RECENT_HASH_BUDGET = 128 * 1024 * 1024;
 /** Bytes of path arguments per getcap run (ARG_MAX is 2 MiB with the environment). */
 const GETCAP_BATCH_BYTES = 1024 * 1024;
+/** Executables per getcap run at most: listed entries wait for their batch's answer, so a smaller batch holds fewer. */
+const GETCAP_BATCH_FILES = 2048;
 
 type Reason = 'setuid' | 'setgid' | 'capabilities' | 'world-writable' | 'recent';
 
@@ -58,13 +59,15 @@ export const fileScanCollector = defineCollector({
     'recent window is still counted back from now. A whole-filesystem walk costs one lstat per file (about 6-8 µs each on ' +
     'a small VM: some seconds for a few hundred thousand files).',
   timeoutMs: 180_000,
+  // The walk runs on a thread of its own: started early, it overlaps the many small collectors that follow.
+  alongside: true,
   row: Row,
   async *collect(ctx) {
     const owners = await readOwners(ctx.host, (e) => ctx.error(e.hostPath, e.code, e.message));
-    const tempPrefixes = await canonicalPrefixes(ctx, TEMP_PLACES);
-    const systemPrefixes = await canonicalPrefixes(ctx, [...SYSTEM_DIRS, ...(await libDirs(ctx, '/')), ...(await libDirs(ctx, '/usr'))]);
-    const cutoff = Date.now() - ctx.settings.recentDays * 86_400_000;
-    const pool = HashPool.open(2);
+    const sel = await selection(ctx.host, ctx.settings, ctx.error);
+    const { tempPrefixes, systemPrefixes, cutoff } = sel;
+    const entries = walk(ctx.host, { ...walkOptions(ctx.host, sel), signal: ctx.signal, onError: (p, code, message) => ctx.error(shown(p), code, message) });
+    const pool = HashPool.open();
     const live = ctx.host.live;
     let getcapMissing = false;
     let budget = RECENT_HASH_BUDGET;
@@ -73,26 +76,19 @@ export const fileScanCollector = defineCollector({
     let batchBytes = 0;
     let pending: { entry: WalkEntry; reasons: Reason[] }[] = [];
 
-    // Whether a directory is under a system directory (or a temp place), asked once per directory, not per entry.
-    const inSystem = memoDir((dir) => underAny(dir, systemPrefixes));
-    const inTemp = memoDir((dir) => underAny(dir, tempPrefixes));
-    const parent = (p: Buffer) => p.subarray(0, Math.max(1, p.lastIndexOf(0x2f)));
-    const recent = (st: { mtimeMs: number | bigint; ctimeMs: number | bigint; birthtimeMs: number | bigint }) =>
-      Number(st.mtimeMs) >= cutoff || Number(st.ctimeMs) >= cutoff || Number(st.birthtimeMs) >= cutoff;
-
+    const recent = (st: WalkStat) => st.mtimeMs >= cutoff || st.ctimeMs >= cutoff || st.birthtimeMs >= cutoff;
     const reasonsOf = (e: WalkEntry): Reason[] => {
       const st = e.stat!;
-      const mode = Number(st.mode);
       const r: Reason[] = [];
       if (e.type === 'file') {
-        if (mode & 0o4000) r.push('setuid');
-        if (mode & 0o2000) r.push('setgid');
+        if (st.mode & 0o4000) r.push('setuid');
+        if (st.mode & 0o2000) r.push('setgid');
       }
-      if ((e.type === 'file' || e.type === 'dir') && mode & 0o002 && !(e.depth === 0 ? underAny(e.hostPath, tempPrefixes) : inTemp(parent(e.hostPath)) || underAny(e.hostPath, tempPrefixes))) r.push('world-writable');
-      if ((e.depth === 0 ? underAny(e.hostPath, systemPrefixes) : inSystem(parent(e.hostPath))) && recent(st)) r.push('recent');
+      if ((e.type === 'file' || e.type === 'dir') && st.mode & 0o002 && !underAny(e.hostPath, tempPrefixes)) r.push('world-writable');
+      if (insideAny(e.hostPath, systemPrefixes) && recent(st)) r.push('recent');
       return r;
     };
-    const wantsGetcap = (e: WalkEntry) => live && !getcapMissing && e.type === 'file' && (Number(e.stat!.mode) & 0o111) !== 0;
+    const wantsGetcap = (e: WalkEntry) => live && !getcapMissing && e.type === 'file' && (e.stat!.mode & 0o111) !== 0;
 
     const runBatch = async function* (): AsyncGenerator<Row> {
       const entries = batch;
@@ -129,33 +125,31 @@ export const fileScanCollector = defineCollector({
         const c = caps.get(key) ?? null;
         const reasons: Reason[] = c ? [...h.reasons.filter((r) => r !== 'recent'), 'capabilities', ...h.reasons.filter((r) => r === 'recent')] : h.reasons;
         const row = await describe(h.entry, reasons);
-        if (row) yield { ...row, capabilities: c, capabilitiesChecked: checked && inBatch.has(key) };
+        yield { ...row, capabilities: c, capabilitiesChecked: checked && inBatch.has(key) };
       }
     };
 
     const describe = async (e: WalkEntry, reasons: Reason[]) => {
-      // The walk used plain lstat for speed; listed entries get nanosecond times.
-      const st = lstatSync(e.realPath, { bigint: true, throwIfNoEntry: false });
-      if (!st) return null;
-      const entry: WalkEntry = { ...e, stat: st };
+      const st = e.stat!;
       const changed: ('mtime' | 'ctime' | 'birthtime')[] = [];
       if (reasons.includes('recent')) {
-        if (Number(st.mtimeMs) >= cutoff) changed.push('mtime');
-        if (Number(st.ctimeMs) >= cutoff) changed.push('ctime');
-        if (st.birthtimeNs > 0n && Number(st.birthtimeMs) >= cutoff) changed.push('birthtime');
+        if (st.mtimeMs >= cutoff) changed.push('mtime');
+        if (st.ctimeMs >= cutoff) changed.push('ctime');
+        if (st.birthtimeNs > 0n && st.birthtimeMs >= cutoff) changed.push('birthtime');
       }
       let content: { contentKind: ContentKind | null; interpreter: string | null; sha256: string | null } = { contentKind: null, interpreter: null, sha256: null };
-      if (e.type === 'file' && st.size > 0n) {
-        const privileged = reasons.some((r) => r === 'setuid' || r === 'setgid' || r === 'capabilities');
+      const privileged = reasons.some((r) => r === 'setuid' || r === 'setgid' || r === 'capabilities');
+      // Privileged files are hashed whatever they hold; others only when the walk saw an ELF or script start.
+      if (e.type === 'file' && st.size > 0 && (privileged || (e.head && e.head.length > 0))) {
         const onlyRecent = !privileged && !reasons.includes('world-writable');
         try {
           const c = await examineContent(e.realPath, st, {
             pool,
             maxHashBytes: onlyRecent ? RECENT_MAX_HASH_BYTES : MAX_HASH_BYTES,
-            hash: (k) => privileged || (k !== null && (!onlyRecent || budget >= Number(st.size))),
+            hash: (k) => privileged || (k !== null && (!onlyRecent || budget >= st.size)),
           });
           content = { contentKind: c.kind, interpreter: c.interpreter, sha256: c.sha256 };
-          if (onlyRecent && c.sha256) budget -= Number(st.size);
+          if (onlyRecent && c.sha256) budget -= st.size;
           else if (onlyRecent && c.kind && !c.tooBigToHash && !budgetNoted) {
             budgetNoted = true;
             ctx.error(null, 'EBUDGET', `hashing of recently changed files stopped after ${RECENT_HASH_BUDGET} bytes; later ones are listed without SHA-256`);
@@ -166,26 +160,12 @@ export const fileScanCollector = defineCollector({
           if (err.code !== 'ENOENT') ctx.error(shown(e.hostPath), err.code, err.message);
         }
       }
-      return { reasons, changed, ...walkedFileFacts(entry, owners), ...content, ...linkFacts(e) };
+      return { reasons, changed, ...walkedFileFacts(e, owners), ...content, ...linkFacts(e) };
     };
 
     try {
-      const entries = walk(ctx.host, {
-        roots: ['/'],
-        // Files for their mode bits, directories always; links and the rest only where "recent" is asked.
-        stat: (t, _name, dir) => t === 'file' || inSystem(dir),
-        // Only what can matter crosses into the loop below.
-        select: (e) => {
-          if (e.stat === null) return false;
-          const mode = Number(e.stat.mode);
-          if (e.type === 'file' && (mode & 0o6000 || wantsGetcap(e))) return true;
-          if (mode & 0o002 && (e.type === 'file' || e.type === 'dir')) return true;
-          return (e.depth === 0 ? underAny(e.hostPath, systemPrefixes) : inSystem(parent(e.hostPath))) && recent(e.stat);
-        },
-        signal: ctx.signal,
-        onError: (p, code, message) => ctx.error(shown(p), code, message),
-      });
       for await (const e of entries) {
+        if (!e.stat) continue;
         const reasons = reasonsOf(e);
         if (reasons.length > 0) pending.push({ entry: e, reasons });
         if (wantsGetcap(e)) {
@@ -196,7 +176,7 @@ export const fileScanCollector = defineCollector({
             ctx.error(shown(e.hostPath), 'EBADNAME', 'executable whose name is not valid UTF-8: capabilities not checked (getcap takes text arguments)');
           }
         }
-        if (batchBytes >= GETCAP_BATCH_BYTES || pending.length >= 4096 || (batch.length === 0 && pending.length >= 256)) yield* runBatch();
+        if (batchBytes >= GETCAP_BATCH_BYTES || batch.length >= GETCAP_BATCH_FILES || pending.length >= 4096 || (batch.length === 0 && pending.length >= 256)) yield* runBatch();
       }
       yield* runBatch();
       if (!live) ctx.error(null, 'ENOTCHECKED', 'file capabilities not checked: they need getcap on a live host (Node cannot read extended attributes)');
@@ -207,38 +187,58 @@ export const fileScanCollector = defineCollector({
   },
 });
 
-/** Caches a per-directory answer for the run of entries that share a directory. */
-function memoDir(fn: (dir: Buffer) => boolean): (dir: Buffer) => boolean {
-  let last: Buffer | null = null;
-  let answer = false;
-  return (dir) => {
-    if (last === null || !last.equals(dir)) {
-      last = Buffer.from(dir);
-      answer = fn(dir);
-    }
-    return answer;
+/** Where the walk looks for what, decided before it starts. */
+interface Selection {
+  tempPrefixes: Buffer[];
+  systemPrefixes: Buffer[];
+  /** Start of the "recent" window, ms since the epoch. */
+  cutoff: number;
+}
+
+type Report = (path: string | null, code: string, message: string) => void;
+
+async function selection(host: Host, settings: CollectorSettings, report: Report): Promise<Selection> {
+  const systemDirs = [...SYSTEM_DIRS, ...(await libDirs(host, '/', report)), ...(await libDirs(host, '/usr', report))];
+  return {
+    tempPrefixes: await canonicalPrefixes(host, TEMP_PLACES),
+    systemPrefixes: await canonicalPrefixes(host, systemDirs),
+    cutoff: Date.now() - settings.recentDays * 86_400_000,
+  };
+}
+
+function walkOptions(host: Host, sel: Selection): Omit<WalkOptions, 'signal' | 'onError'> {
+  return {
+    roots: ['/'],
+    // Decided on the walk's thread, so only these few thousand of the filesystem's entries come over.
+    select: [
+      // set-uid and set-gid files anywhere (hashed whatever they hold); on a live host every executable, for getcap
+      { types: ['file'], modeAny: host.live ? 0o6111 : 0o6000 },
+      // these are hashed only when they hold an ELF file or a script: their first bytes are read on the walk's thread
+      { types: ['file', 'dir'], modeAny: 0o002, notInside: sel.tempPrefixes, sniff: true },
+      { inside: sel.systemPrefixes, changedSinceMs: sel.cutoff, sniff: true },
+    ],
   };
 }
 
 /** /lib, /lib32, /lib64, /libx32, /usr/lib, /usr/libexec… as the examined host has them. */
-async function libDirs(ctx: CollectorContext, parentDir: string): Promise<string[]> {
+async function libDirs(host: Host, parentDir: string, report: Report): Promise<string[]> {
   try {
-    const names = await ctx.host.readdir(parentDir);
+    const names = await host.readdir(parentDir);
     return names.filter((n) => n.startsWith('lib')).sort().map((n) => `${parentDir === '/' ? '' : parentDir}/${n}`);
   } catch (err) {
     if (!(err instanceof HostReadError)) throw err;
-    if (err.code !== 'ENOENT') ctx.error(parentDir, err.code, err.message);
+    if (err.code !== 'ENOENT') report(parentDir, err.code, err.message);
     return [];
   }
 }
 
 /** Host paths of places after following links (/var/lock -> /run/lock, /bin -> /usr/bin), as bytes. */
-async function canonicalPrefixes(ctx: CollectorContext, places: string[]): Promise<Buffer[]> {
+async function canonicalPrefixes(host: Host, places: string[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const p of places) {
     try {
-      const real = ctx.host.live ? await realpath(p) : await ctx.host.resolve(p);
-      const canonical = ctx.host.live ? real : real.slice(ctx.host.root.length) || '/';
+      const real = host.live ? await realpath(p) : await host.resolve(p);
+      const canonical = host.live ? real : real.slice(host.root.length) || '/';
       if (!out.some((b) => b.toString() === canonical)) out.push(Buffer.from(canonical));
     } catch {
       // absent
@@ -247,8 +247,14 @@ async function canonicalPrefixes(ctx: CollectorContext, places: string[]): Promi
   return out;
 }
 
+/** p is one of the prefixes or lies inside one. */
 function underAny(p: Buffer, prefixes: Buffer[]): boolean {
-  return prefixes.some((pre) => p.equals(pre) || (p.length > pre.length && p[pre.length] === 0x2f && p.subarray(0, pre.length).equals(pre)));
+  return prefixes.some((pre) => p.equals(pre)) || insideAny(p, prefixes);
+}
+
+/** p lies inside one of the prefixes (not equal to it). */
+function insideAny(p: Buffer, prefixes: Buffer[]): boolean {
+  return prefixes.some((pre) => p.length > pre.length && (p[pre.length] === 0x2f || (pre.length === 1 && pre[0] === 0x2f)) && p.subarray(0, pre.length).equals(pre));
 }
 
 const strict = new TextDecoder('utf-8', { fatal: true });

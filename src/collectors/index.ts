@@ -31,7 +31,11 @@ import { systemCollector } from './system.js';
 import { systemdCollector } from './systemd.js';
 import { tempFilesCollector } from './temp-files.js';
 
-/** Every collector, in the order they run: most volatile first (RFC 3227). */
+/**
+ * Every collector, in the order they start: most volatile first (RFC 3227).
+ * The slow whole-disk ones (temp-files, file-scan, packages) run alongside:
+ * they start once the volatile state is taken and overlap everything after.
+ */
 export const COLLECTORS: readonly Collector[] = [
   processesCollector,
   hiddenProcessesCollector,
@@ -47,6 +51,8 @@ export const COLLECTORS: readonly Collector[] = [
   binfmtCollector,
   exposureCollector,
   tempFilesCollector,
+  fileScanCollector,
+  packagesCollector,
   containersCollector,
   loginsCollector,
   shellHistoryCollector,
@@ -62,7 +68,5 @@ export const COLLECTORS: readonly Collector[] = [
   shellStartupCollector,
   accountsCollector,
   fileAttributesCollector,
-  packagesCollector,
-  fileScanCollector,
   bodyfileCollector,
 ];

@@ -1,5 +1,4 @@
 import { closeSync, lstatSync, readlinkSync } from 'node:fs';
-import os from 'node:os';
 import { z } from 'zod';
 import { ContentReadError, openRegularNoFollow } from '../host/content-kind.js';
 import { hasFilesOnDisk, parseDiversions, parseDpkgStatus, type DpkgDiversion, type DpkgPackage } from '../host/dpkg-status.js';
@@ -76,7 +75,8 @@ export const packagesCollector = defineCollector({
     'Debian/Ubuntu (dpkg) on a live host or --root; root to read every file. RPM hosts: live only and needs the rpm ' +
     'program (Node 20 cannot read rpmdb.sqlite or Berkeley DB), recorded as an external tool; on --root they are not checked.',
   timeoutMs: 180_000,
-  // Hashing runs in worker threads, so the filesystem walk that follows can use the main thread meanwhile.
+  // Its work is hashing (on a hashing thread, or between the main thread's other work) and waiting for it, while
+  // the file-scan walk runs on a thread of its own: both start right after the volatile collectors.
   alongside: true,
   row: Row,
   async *collect(ctx) {
@@ -115,8 +115,9 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
     ctx.error(DPKG_INFO, err.code, err.message);
   }
 
-  const pool = HashPool.open(Math.min(4, os.availableParallelism()));
-  const inflightLimit = pool.threads * 4;
+  const pool = HashPool.open();
+  // Enough files queued that the hashing threads never wait while this thread reads the next md5sums list.
+  const inflightLimit = Math.max(1, pool.threads) * 16;
   const cache = new Map<string, Promise<{ md5: string } | { error: string }>>();
   try {
     interface Acc {
@@ -155,6 +156,12 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
       }
     };
 
+    // Packages whose checks are done wait in `order` behind slower ones; only a list that a changed file was
+    // judged against is kept for the bundle, the others are let go at once.
+    const release = (acc: Acc) => {
+      if (acc.queued && acc.pending === 0 && acc.rows.length === 0) acc.md5sumsRead = null;
+    };
+
     const submit = (acc: Acc, check: Check) => {
       acc.pending++;
       const p: Promise<void> = checkFile(ctx, pool, cache, diversions, check)
@@ -181,6 +188,7 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
         })
         .finally(() => {
           acc.pending--;
+          release(acc);
           inflight.delete(p);
         });
       inflight.add(p);
@@ -191,28 +199,34 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
       const acc: Acc = { pkg, md5sumsFile: null, md5sumsRead: null, pending: 0, queued: false, checked: 0, changed: 0, missing: 0, rows: [] };
       order.push(acc);
       if (hasFilesOnDisk(pkg.state)) {
-        const checks: Check[] = [];
+        const queue = async (check: Check) => {
+          while (inflight.size >= inflightLimit) await Promise.race(inflight);
+          submit(acc, check);
+        };
         const name = [`${pkg.name}:${pkg.arch ?? ''}.md5sums`, `${pkg.name}.md5sums`].find((n) => info.has(n));
         if (name) {
           acc.md5sumsFile = `${DPKG_INFO}/${name}`;
           const read = await ctx.read(acc.md5sumsFile, { keep: false, maxBytes: 64 * 1024 * 1024 });
           if (read) {
             acc.md5sumsRead = read;
-            const { entries, bad: badLines } = parseMd5sums(read.data);
-            if (badLines.length > 0) ctx.error(acc.md5sumsFile, 'EPARSE', `${badLines.length} line(s) do not parse, first at line ${badLines[0]}`);
-            for (const e of entries) if (ctx.settings.deep || inDefaultScope(e.path)) checks.push({ pkg, path: e.path, expected: e.md5, conffile: false });
+            // A list can hold tens of thousands of files (google-cloud-cli: 45,000): parsed a slice at a time,
+            // only the slice's entries are ever held, whatever the list's size.
+            const bad: number[] = [];
+            for (const { slice, linesBefore } of lineSlices(read.data, MD5SUMS_SLICE_BYTES)) {
+              const parsed = parseMd5sums(slice);
+              bad.push(...parsed.bad.map((n) => n + linesBefore));
+              for (const e of parsed.entries) if (ctx.settings.deep || inDefaultScope(e.path)) await queue({ pkg, path: e.path, expected: e.md5, conffile: false });
+            }
+            if (bad.length > 0) ctx.error(acc.md5sumsFile, 'EPARSE', `${bad.length} line(s) do not parse, first at line ${bad[0]}`);
           }
         }
         for (const c of pkg.conffiles) {
           if (c.obsolete || !/^[0-9a-f]{32}$/.test(c.md5)) continue;
-          checks.push({ pkg, path: Buffer.from(c.path), expected: c.md5, conffile: true });
-        }
-        for (const check of checks) {
-          while (inflight.size >= inflightLimit) await Promise.race(inflight);
-          submit(acc, check);
+          await queue({ pkg, path: Buffer.from(c.path), expected: c.md5, conffile: true });
         }
       }
       acc.queued = true;
+      release(acc);
       yield* flush();
     }
     while (inflight.size > 0) {
@@ -222,6 +236,22 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
     yield* flush();
   } finally {
     await pool.close();
+  }
+}
+
+const MD5SUMS_SLICE_BYTES = 256 * 1024;
+
+/** A list cut at line ends into slices of about `bytes`, with how many lines came before each. */
+function* lineSlices(data: Buffer, bytes: number): Generator<{ slice: Buffer; linesBefore: number }> {
+  let start = 0;
+  let linesBefore = 0;
+  while (start < data.length) {
+    let end = start + bytes >= data.length ? data.length : data.indexOf(0x0a, start + bytes);
+    end = end === -1 ? data.length : end + (end < data.length ? 1 : 0);
+    const slice = data.subarray(start, end);
+    yield { slice, linesBefore };
+    for (let i = slice.indexOf(0x0a); i !== -1; i = slice.indexOf(0x0a, i + 1)) linesBefore++;
+    start = end;
   }
 }
 

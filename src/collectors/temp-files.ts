@@ -35,16 +35,18 @@ export const tempFilesCollector = defineCollector({
   preconditions:
     'Any host; root to see every user\'s files. On a dead box /dev/shm, /run and a tmpfs /tmp are gone (they lived in RAM).',
   timeoutMs: 60_000,
+  // The walk and the first bytes of each file are read on the walk's thread; the collectors after it need not wait.
+  alongside: true,
   row: Row,
   async *collect(ctx) {
     const owners = await readOwners(ctx.host, (e) => ctx.error(e.hostPath, e.code, e.message));
-    const pool = HashPool.open(2);
+    const pool = HashPool.open();
     try {
       let place = '';
       let placeLen = 0;
       const entries = walk(ctx.host, {
         roots: TEMP_PLACES,
-        bigint: true,
+        sniff: true,
         signal: ctx.signal,
         onError: (p, code, message) => ctx.error(shown(p), code, message),
       });
@@ -55,7 +57,8 @@ export const tempFilesCollector = defineCollector({
         }
         if (!e.stat) continue;
         let content = { contentKind: null as 'elf' | 'script' | null, interpreter: null as string | null, sha256: null as string | null };
-        if (e.type === 'file' && Number(e.stat.size) >= 2) {
+        // Only ELF files and scripts (judged by the walk from their first bytes) are opened again here, to hash them.
+        if (e.type === 'file' && e.head && e.head.length > 0) {
           try {
             const c = await examineContent(e.realPath, e.stat, { pool, maxHashBytes: MAX_HASH_BYTES, hash: (k) => k !== null });
             content = { contentKind: c.kind, interpreter: c.interpreter, sha256: c.sha256 };

@@ -1,4 +1,4 @@
-import { readlinkSync, type BigIntStats, type Stats } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { birthIso, isoNs, modeString, type WalkEntry } from '../host/fs-walk.js';
 import type { Owners } from '../host/owners.js';
@@ -38,34 +38,27 @@ export const linkColumns = {
   linkTargetBase64: z.string().nullable().describe('the exact link target bytes in base64, only when not valid UTF-8'),
 };
 
-type AnyStats = Stats | BigIntStats;
-
-function ns(st: AnyStats, which: 'mtime' | 'ctime' | 'atime' | 'birthtime'): bigint {
-  if (typeof st.dev === 'bigint') return (st as BigIntStats)[`${which}Ns`];
-  return BigInt(Math.round((st as Stats)[`${which}Ms`] * 1e6));
-}
-
 export function walkedFileFacts(e: WalkEntry, owners: Owners) {
   const st = e.stat!;
   const p = encodeHostPath(e.hostPath);
-  const mode = Number(st.mode);
+  const mode = st.mode;
   return {
     path: p.text,
     pathBase64: p.base64 ?? null,
     type: e.type,
     mode: modeString(mode),
     perm: (mode & 0o7777).toString(8).padStart(4, '0'),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
+    uid: st.uid,
+    gid: st.gid,
     owner: owners.user(st.uid),
     group: owners.group(st.gid),
-    size: Number(st.size),
+    size: st.size,
     inode: String(st.ino),
-    links: Number(st.nlink),
-    mtime: isoNs(ns(st, 'mtime')),
-    ctime: isoNs(ns(st, 'ctime')),
-    atime: isoNs(ns(st, 'atime')),
-    birthtime: birthIso(ns(st, 'birthtime')),
+    links: st.nlink,
+    mtime: isoNs(st.mtimeNs),
+    ctime: isoNs(st.ctimeNs),
+    atime: isoNs(st.atimeNs),
+    birthtime: birthIso(st.birthtimeNs),
   };
 }
 

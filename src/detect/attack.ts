@@ -75,9 +75,10 @@ export interface Renumbered {
 
 /**
  * Techniques v19 moved that are relevant to a Linux host, newest ID first.
- * Taken from MITRE's v19 crosswalk as quoted by several independent rule
- * repositories; attack.mitre.org itself could not be reached from here to
- * check (see docs/rules.md).
+ * They follow MITRE's v19 revocations (the old ID is revoked by the new one
+ * in enterprise-attack.json). attack.mitre.org could not be reached from
+ * here, so each was cross-checked against at least three independent public
+ * mappings (one says it was checked against enterprise-attack.json v19.2).
  */
 export const RENUMBERED: readonly Renumbered[] = [
   { v19: 'T1685', before: 'T1562.001', beforeName: 'Impair Defenses: Disable or Modify Tools' },

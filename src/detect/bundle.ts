@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { COLLECTORS } from '../collectors/index.js';
 import { fileChunks } from '../evidence/file-chunks.js';
 import { MANIFEST_FILE, Manifest } from '../evidence/manifest.js';
+import { commandOutputStem } from '../lib/command-output.js';
 import { UserError, errorMessage } from '../lib/user-error.js';
 import { Detector, type Detection } from './detector.js';
 import { createLogAnalysis } from './log-analysis.js';
@@ -28,7 +29,9 @@ export async function detectBundle(dir: string, opts: { rules?: readonly Rule[];
   const manifest = await readManifest(root);
   const artifacts = manifest.artifacts;
   const logCopies = new Map(artifacts.filter((a) => a.collector === 'logs' && a.source !== null && a.path.startsWith('files/')).map((a) => [a.source!, a.path]));
-  const detector = new Detector({ ...(opts.rules ? { rules: opts.rules } : {}), logs: create ? { create, open: bundleLogOpener(root, logCopies) } : null });
+  // the journal export is journalctl's output under commands/logs/, named after the command line its row gives as path
+  const commandOutputs = new Set(artifacts.filter((a) => a.collector === 'logs' && a.path.startsWith('commands/logs/')).map((a) => a.path));
+  const detector = new Detector({ ...(opts.rules ? { rules: opts.rules } : {}), logs: create ? { create, open: bundleLogOpener(root, logCopies, commandOutputs) } : null });
   const runs = new Map(manifest.collectors.map((c) => [c.name, c]));
   for (const c of COLLECTORS) {
     const run = runs.get(c.name);
@@ -81,9 +84,10 @@ function inside(root: string, rel: string): string | null {
   return full.startsWith(`${root}${path.sep}`) ? full : null;
 }
 
-function bundleLogOpener(root: string, copies: Map<string, string>): LogOpener {
+function bundleLogOpener(root: string, copies: Map<string, string>, commandOutputs: Set<string>): LogOpener {
   return async (row) => {
-    const rel = copies.get(row.path);
+    const output = row.category === 'journal-export' ? `commands/logs/${commandOutputStem(row.path)}.stdout` : null;
+    const rel = output ? (commandOutputs.has(output) ? output : undefined) : copies.get(row.path);
     const file = rel ? inside(root, rel) : null;
     if (!file) return null;
     const st = await fsp.lstat(file).catch(() => null);

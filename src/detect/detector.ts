@@ -109,6 +109,11 @@ export class Detector {
     for (const rule of this.joinRules.get(collector) ?? []) this.guarded(`rule ${rule.id}`, () => rule.row(this.joinStates.get(rule), t, this.ctx));
   }
 
+  /** An external program a collector ran gave this output (already in the bundle); the log feed may keep the journal export. */
+  toolOutput(collector: string, commandLine: string, stdout: Buffer): void {
+    if (collector === 'logs') this.logs?.keepOutput?.(commandLine, stdout);
+  }
+
   /** A collector finished. After the logs collector, its analysable logs are streamed to the log analysis. */
   async ended(collector: string, signal?: AbortSignal): Promise<void> {
     if (collector !== 'logs' || !this.logs) return;

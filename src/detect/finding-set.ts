@@ -6,7 +6,9 @@ export const MAX_PER_RULE = 500;
 /**
  * Findings as they are found: duplicates (the same rule on the same facts,
  * e.g. one file seen by two collectors) are kept once, and each rule keeps at
- * most MAX_PER_RULE. `sorted()` orders them for reading: most severe first,
+ * most MAX_PER_RULE. Of duplicates, the one from the collector whose name
+ * sorts first is kept: collectors that run side by side deliver in no fixed
+ * order, and a triage must give what detection over its bundle gives later. `sorted()` orders them for reading: most severe first,
  * then by rule and subject, so the same input always gives the same output.
  */
 export class FindingSet {
@@ -16,7 +18,11 @@ export class FindingSet {
 
   add(f: Finding): void {
     const key = JSON.stringify([f.id, f.pid, f.evidence]);
-    if (this.byKey.has(key)) return;
+    const kept = this.byKey.get(key);
+    if (kept) {
+      if (f.collector < kept.collector) this.byKey.set(key, f);
+      return;
+    }
     const n = this.perRule.get(f.id) ?? 0;
     if (n >= MAX_PER_RULE) {
       const d = this.dropped.get(f.id) ?? { count: 0, collector: f.collector };

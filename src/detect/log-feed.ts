@@ -5,16 +5,16 @@ import { contentOf, LineSplitter, type ContentNotes } from './logs/content.js';
 import type { LogAnalysis } from './logs/index.js';
 import type { RowOf } from './rows.js';
 
-/**
- * Categories whose lines the log analysis (src/detect/logs/) understands.
- * journal-export is not fed although it could read it: the export is command
- * output kept under commands/, which neither the Host nor a bundle's files/
- * gives back the same way in a triage and offline.
- */
+/** Categories whose lines the log analysis (src/detect/logs/) understands. */
 const ANALYSED_CATEGORIES: ReadonlySet<string> = new Set(['auth', 'syslog', 'web']);
 
-/** A log row whose copied bytes the analysis can read (plain text or gzip, copied into the bundle). */
+/**
+ * A log row whose copied bytes the analysis can read: a plain or gzipped file
+ * copied into the bundle, or the journal export (journalctl's output, kept
+ * under commands/logs/).
+ */
 export function analysable(row: RowOf<'logs'>): boolean {
+  if (row.category === 'journal-export') return row.copied && row.bytesCopied !== null && row.bytesCopied > 0;
   return row.copied && ANALYSED_CATEGORIES.has(row.category) && row.targetKind === 'file' && (row.compression === null || row.compression === 'gzip');
 }
 
@@ -35,6 +35,40 @@ export interface LogFeed {
   /** Made once the logs collector has run, when the host's time zone (system collector) is known. */
   create(facts: LogHostFacts): LogAnalysis;
   open: LogOpener;
+  /**
+   * In a triage, the output of each program the logs collector ran: the journal
+   * export cannot be read again from the host the way a file can, so the feed
+   * keeps it until `open` hands it to the analysis.
+   */
+  keepOutput?(commandLine: string, stdout: Buffer): void;
+}
+
+/**
+ * A triage's opener: logs read again from the host (hostLogOpener), the
+ * journal export from the output the logs collector's run left (each given
+ * once, then let go).
+ */
+export function triageLogFeed(create: LogFeed['create'], fromHost: LogOpener): LogFeed {
+  const outputs = new Map<string, Buffer>();
+  return {
+    create,
+    keepOutput: (commandLine, stdout) => {
+      if (JOURNAL_EXPORT_COMMAND.test(commandLine)) outputs.set(commandLine, stdout);
+    },
+    open: async (row) => {
+      if (row.category !== 'journal-export') return fromHost(row);
+      const out = outputs.get(row.path);
+      outputs.delete(row.path);
+      return out ? bufferChunks(out) : null;
+    },
+  };
+}
+
+const JOURNAL_EXPORT_COMMAND = /^journalctl .*-o export/;
+const CHUNK_BYTES = 1024 * 1024;
+
+async function* bufferChunks(data: Buffer): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
 }
 
 /**

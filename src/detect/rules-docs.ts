@@ -24,7 +24,7 @@ export function rulesDocs(families: readonly { name: string; title: string; rule
     '',
     '## ATT&CK version',
     '',
-    `Technique IDs follow **${ATTACK_VERSION}**. v19 retired the Defense Evasion tactic (split into Stealth, TA0005, and Defense Impairment, TA0112) and moved several techniques to new IDs; the table lists the moves that matter on Linux, and each rule below shows the former ID beside the new one. The moves were taken from MITRE's v19 crosswalk as several independent rule repositories quote it; attack.mitre.org itself could not be reached from the build machine to check them.`,
+    `Technique IDs follow **${ATTACK_VERSION}**. v19 retired the Defense Evasion tactic (split into Stealth, TA0005, and Defense Impairment, TA0112) and moved several techniques to new IDs; the table lists the moves that matter on Linux, and each rule below shows the former ID beside the new one. The moves follow MITRE's v19 revocations (each old ID is revoked by the new one in enterprise-attack.json); attack.mitre.org could not be reached from the build machine, so each move was cross-checked against at least three independent public mappings (one of them states it was checked against enterprise-attack.json v19.2).`,
     '',
     '| v19 ID | v19 name | ID before v19 | name before v19 |',
     '| --- | --- | --- | --- |',

@@ -1,26 +1,21 @@
-import { constants as C, lstatSync, opendirSync, readdirSync, readFileSync, type BigIntStats, type Dir, type Dirent, type Stats } from 'node:fs';
+import { constants as C, readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import path from 'node:path';
 import { errnoCode } from '../lib/user-error.js';
 import type { Host } from './host.js';
 import { parseMountinfo } from './mountinfo.js';
+import { walkOnThread, type WalkStat } from './walk-thread.js';
+import type { EntryType, WalkRule } from './walk-tree.js';
 
 /**
- * A directory walker for hostile trees: names are bytes (Buffers) so invalid
- * UTF-8 survives, symlinks are never followed, FIFOs and devices are never
- * opened, a directory that is its own ancestor (bind-mount loop) is entered
- * once, entries that vanish mid-walk are skipped, and a directory with a
- * million entries is streamed instead of read whole. Memory stays O(depth).
- *
- * Syscalls are made synchronously in short slices (a few ms) between which the
- * event loop runs, so timers and aborts still fire: on this kind of machine a
- * synchronous lstat costs ~6 µs against ~20 µs through libuv's thread pool,
- * and a whole-filesystem walk is dominated by exactly that.
+ * A directory walker for hostile trees (see walk-tree.ts for its protections),
+ * run on a worker thread (walk-thread.ts). This side resolves the starting
+ * points inside the examined root, picks the filesystems not to enter, and
+ * drops goldhour's own output.
  */
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
+export type { EntryType, WalkRule, WalkStat };
 
-export interface WalkEntry<S extends Stats | BigIntStats = Stats | BigIntStats> {
+export interface WalkEntry {
   /** The path on the examined host (never prefixed with --root). */
   hostPath: Buffer;
   /** Where this machine reads it (equal to hostPath on a live host). */
@@ -28,21 +23,29 @@ export interface WalkEntry<S extends Stats | BigIntStats = Stats | BigIntStats> 
   /** The final component, as bytes. */
   name: Buffer;
   type: EntryType;
-  /** lstat of the entry; null when it was not asked for (see WalkOptions.stat) or it failed. */
-  stat: S | null;
+  /** lstat of the entry; null when no rule needed it (see WalkOptions.select). */
+  stat: WalkStat | null;
   depth: number;
+  /** When asked for (WalkOptions.sniff, WalkRule.sniff), for a regular file: see FoundEntry.head in walk-tree.ts. */
+  head?: Buffer | null;
 }
 
 export interface WalkOptions {
   /** Host paths to start from; each is resolved inside the root, duplicates and nested roots are walked once. */
   roots: string[];
-  /** Which non-directory entries to lstat (directories always are), given the type readdir reported, the name and the directory's host path. Default: all. */
-  stat?: (type: EntryType, name: Buffer, dirHostPath: Buffer) => boolean;
-  bigint?: boolean;
-  /** Which entries to yield (all by default); directories are entered whether yielded or not. Runs synchronously, so it is much cheaper than filtering yielded entries. */
-  select?: (e: WalkEntry) => boolean;
-  /** Whether to enter a directory (besides the walker's own checks: exclusion, mounts, loops). */
-  descend?: (e: WalkEntry) => boolean;
+  /**
+   * Which entries to yield: those matching a rule (all when absent). Filtering
+   * happens on the walk's thread, so a whole-filesystem walk sends over only
+   * what matters; directories are entered whether yielded or not.
+   */
+  select?: WalkRule[];
+  /**
+   * Without select: read the first bytes of each regular file on the walk's
+   * thread, so that the caller opens only the ELF files and scripts among them
+   * (failures are reported through onError). With select, WalkRule.sniff says
+   * which files.
+   */
+  sniff?: boolean;
   /** Only filesystems judged local are entered; default true. */
   localOnly?: boolean;
   maxDepth?: number;
@@ -66,12 +69,12 @@ export function isLocalFsType(fsType: string): boolean {
 }
 
 /**
- * Which mount points (real paths on this machine) hold filesystems not to
- * walk. This is the walking process's own view (/proc/self/mountinfo), which
- * is what the walk actually traverses, live or under --root; it is not
- * evidence. The last mount at a point wins (over-mounts).
+ * Mount points (real paths on this machine) of filesystems not to walk, or
+ * null without a mount table. This is the walking process's own view
+ * (/proc/self/mountinfo), which is what the walk actually traverses, live or
+ * under --root; it is not evidence. The last mount at a point wins (over-mounts).
  */
-export function mountTable(): Map<string, string> | null {
+export function nonLocalMounts(): string[] | null {
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
@@ -80,76 +83,28 @@ export function mountTable(): Map<string, string> | null {
   }
   const table = new Map<string, string>();
   for (const m of parseMountinfo(text).mounts) table.set(m.mountPoint, m.fsType);
-  return table;
-}
-
-export function entryType(d: Dirent | Stats | BigIntStats): EntryType {
-  if (d.isFile()) return 'file';
-  if (d.isDirectory()) return 'dir';
-  if (d.isSymbolicLink()) return 'symlink';
-  if (d.isFIFO()) return 'fifo';
-  if (d.isSocket()) return 'socket';
-  if (d.isCharacterDevice()) return 'char';
-  if (d.isBlockDevice()) return 'block';
-  return 'unknown';
-}
-
-const SLASH = Buffer.from('/');
-
-function join(dir: Buffer, name: Buffer): Buffer {
-  return dir.length === 1 && dir[0] === 0x2f ? Buffer.concat([SLASH, name]) : Buffer.concat([dir, SLASH, name]);
+  return [...table].filter(([, fsType]) => !isLocalFsType(fsType)).map(([point]) => point);
 }
 
 /** Directories this size or bigger (bytes as st_size reports; ~20 bytes an entry on tmpfs) are streamed. */
 const BIG_DIR_BYTES = 1024 * 1024;
-const SLICE_MS = 8;
-
-interface Frame {
-  hostDir: Buffer;
-  realDir: Buffer;
-  depth: number;
-  key: string;
-  list: Dirent[] | null;
-  index: number;
-  dir: Dir | null;
-}
 
 export async function* walk(host: Host, opts: WalkOptions): AsyncGenerator<WalkEntry> {
-  const localOnly = opts.localOnly ?? true;
-  const mounts = localOnly ? mountTable() : null;
-  const bigint = opts.bigint ?? false;
-  const wantStat = opts.stat ?? (() => true);
-  const maxDepth = opts.maxDepth ?? 512;
-  const bigDir = opts.bigDirBytes ?? BIG_DIR_BYTES;
   const rootPrefix = host.live ? '' : host.root;
-  const doStat = (p: Buffer): Stats | BigIntStats | undefined => (bigint ? lstatSync(p, { bigint: true, throwIfNoEntry: false }) : lstatSync(p, { throwIfNoEntry: false }));
-
-  let sliceStart = performance.now();
-  const breathe = async () => {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await new Promise((r) => setImmediate(r));
-      sliceStart = performance.now();
-    }
-  };
-  const fail = (p: Buffer, err: unknown) => {
-    const code = errnoCode(err) ?? 'EIO';
-    if (code === 'ENOENT') return; // vanished mid-walk: plain absence
-    opts.onError(p, code, code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code})`);
-  };
-
   // Roots: resolve inside the root, report under the canonical host path, walk each real tree once.
-  const roots: { host: Buffer; real: string }[] = [];
+  const roots: { host: string; real: string }[] = [];
   for (const r of opts.roots) {
     let real: string;
     try {
       // A root that is itself a link (/tmp -> /data/tmp, /bin -> usr/bin) is followed; nothing below it is.
       real = host.live ? await realpath(r) : await host.resolve(r);
     } catch (err) {
-      fail(Buffer.from(r), err);
+      const code = errnoCode(err) ?? 'EIO';
+      if (code !== 'ENOENT') opts.onError(Buffer.from(r), code, code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code})`);
       continue;
     }
-    const canonical = host.live ? real : real.slice(rootPrefix.length) || '/';
-    roots.push({ host: Buffer.from(canonical), real });
+    if (host.isExcluded(real)) continue;
+    roots.push({ host: host.live ? real : real.slice(rootPrefix.length) || '/', real });
   }
   roots.sort((a, b) => a.real.length - b.real.length);
   const kept: typeof roots = [];
@@ -157,115 +112,28 @@ export async function* walk(host: Host, opts: WalkOptions): AsyncGenerator<WalkE
     if (kept.some((k) => r.real === k.real || r.real.startsWith(k.real === '/' ? '/' : `${k.real}/`))) continue;
     kept.push(r);
   }
-
-  const enterable = (hostPath: Buffer, real: Buffer, st: Stats | BigIntStats, depth: number, parentDev: string | null): boolean => {
-    const realText = real.toString();
-    if (host.isExcluded(realText)) return false;
-    if (depth > maxDepth) {
-      opts.onError(hostPath, 'EDEPTH', `deeper than ${maxDepth} levels: not walked`);
-      return false;
-    }
-    if (localOnly) {
-      const fsType = mounts?.get(realText);
-      if (fsType !== undefined && !isLocalFsType(fsType)) return false;
-      // Without a mount table (no /proc), stay on the starting devices except for known pseudo trees.
-      if (mounts === null && parentDev !== null && String(st.dev) !== parentDev) return false;
-    }
-    return true;
-  };
-
-  for (const root of kept) {
-    if (opts.signal.aborted) return;
-    const realBuf = Buffer.from(root.real);
-    const hostRoot = host.live ? realBuf : root.host;
-    let st: Stats | BigIntStats | undefined;
-    try {
-      st = doStat(realBuf);
-    } catch (err) {
-      fail(root.host, err);
-      continue;
-    }
-    if (!st) continue;
-    const rootEntry: WalkEntry = { hostPath: hostRoot, realPath: realBuf, name: Buffer.from(path.basename(root.real)), type: entryType(st), stat: st, depth: 0 };
-    if (!host.isExcluded(root.real) && (!opts.select || opts.select(rootEntry))) yield rootEntry;
-    if (rootEntry.type !== 'dir' || !enterable(hostRoot, realBuf, st, 0, null) || (opts.descend && !opts.descend(rootEntry))) continue;
-
-    const ancestors = new Set<string>();
-    const stack: Frame[] = [];
-    const open = (hostDir: Buffer, realDir: Buffer, dst: Stats | BigIntStats, depth: number): boolean => {
-      const key = `${dst.dev}:${dst.ino}`;
-      if (ancestors.has(key)) {
-        opts.onError(hostDir, 'ELOOP', 'directory is its own ancestor (bind-mount loop): not walked again');
-        return false;
-      }
-      try {
-        const frame: Frame = { hostDir, realDir, depth, key, list: null, index: 0, dir: null };
-        if (Number(dst.size) >= bigDir) frame.dir = opendirSync(realDir, { encoding: 'buffer', bufferSize: 256 } as unknown as { encoding: 'utf8' });
-        else frame.list = readdirSync(realDir, { withFileTypes: true, encoding: 'buffer' }) as unknown as Dirent[];
-        ancestors.add(key);
-        stack.push(frame);
-        return true;
-      } catch (err) {
-        fail(hostDir, err);
-        return false;
-      }
-    };
-    open(hostRoot, realBuf, st, 1);
-
-    try {
-      while (stack.length > 0) {
-        await breathe();
-        if (opts.signal.aborted) return;
-        const frame = stack[stack.length - 1]!;
-        let d: Dirent | null = null;
-        try {
-          if (frame.list) d = frame.index < frame.list.length ? frame.list[frame.index++]! : null;
-          else d = frame.dir!.readSync();
-        } catch (err) {
-          fail(frame.hostDir, err);
-          d = null;
-        }
-        if (d === null) {
-          stack.pop();
-          ancestors.delete(frame.key);
-          try {
-            frame.dir?.closeSync();
-          } catch {
-            // already closed
-          }
-          continue;
-        }
-        const name = d.name as unknown as Buffer;
-        const hostPath = join(frame.hostDir, name);
-        const realPath = frame.realDir === frame.hostDir ? hostPath : join(frame.realDir, name);
-        let type = entryType(d);
-        let est: Stats | BigIntStats | null = null;
-        if (type === 'dir' || type === 'unknown' || wantStat(type, name, frame.hostDir)) {
-          try {
-            est = doStat(realPath) ?? null;
-          } catch (err) {
-            fail(hostPath, err);
-            continue;
-          }
-          if (est === null) continue; // vanished
-          type = entryType(est); // the name may have been replaced since readdir
-        }
-        const entry: WalkEntry = { hostPath, realPath, name, type, stat: est, depth: frame.depth };
-        if (host.isExcluded(realPath.toString())) continue;
-        if (!opts.select || opts.select(entry)) yield entry;
-        if (type === 'dir' && est && enterable(hostPath, realPath, est, frame.depth + 1, frame.key.slice(0, frame.key.indexOf(':'))) && (!opts.descend || opts.descend(entry))) {
-          open(hostPath, realPath, est, frame.depth + 1);
-        }
-      }
-    } finally {
-      for (const f of stack) {
-        try {
-          f.dir?.closeSync();
-        } catch {
-          // already closed
-        }
-      }
-    }
+  const localOnly = opts.localOnly ?? true;
+  const prefix = host.live ? null : Buffer.from(rootPrefix);
+  const entries = walkOnThread(
+    {
+      roots: kept.map((r) => ({ host: Buffer.from(r.host), real: Buffer.from(r.real) })),
+      rootPrefix: prefix,
+      skipMounts: localOnly ? nonLocalMounts() : [],
+      maxDepth: opts.maxDepth ?? 512,
+      bigDirBytes: opts.bigDirBytes ?? BIG_DIR_BYTES,
+      rules: opts.select ?? null,
+      sniff: opts.sniff ?? false,
+    },
+    opts.signal,
+    opts.onError,
+  );
+  for await (const e of entries) {
+    const realPath = prefix ? Buffer.concat([prefix, e.hostPath]) : e.hostPath;
+    // goldhour's own output is walked over but never reported (Host keeps the list of what to leave out).
+    if (host.isExcluded(realPath.toString())) continue;
+    const entry: WalkEntry = { hostPath: e.hostPath, realPath, name: e.hostPath.subarray(e.hostPath.lastIndexOf(0x2f) + 1), type: e.type, stat: e.stat, depth: e.depth };
+    if (e.head !== undefined) entry.head = e.head;
+    yield entry;
   }
 }
 

@@ -3,6 +3,7 @@ import type { CaseWriter } from '../evidence/case-writer.js';
 import { recycledFileChunks } from '../evidence/file-chunks.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import { HostReadError, type Host, type ReadResult } from '../host/host.js';
+import { commandOutputStem } from '../lib/command-output.js';
 import { bundlePathForHostFile } from '../lib/host-path.js';
 import { errnoCode, errorMessage } from '../lib/user-error.js';
 import { execProgram, locateProgram, programSha256 } from './external-tool.js';
@@ -12,12 +13,15 @@ export interface ContextStats {
   errors: number;
 }
 
+/** Told the output of each external program a collector runs, after it is in the bundle (see Detector.toolOutput). */
+export type ToolOutputObserver = (commandLine: string, stdout: Buffer) => void;
+
 /**
  * Builds the context one collector runs with. Once `close()` is called (the
  * collector finished or ran out of time) anything it still tries is dropped,
  * so a hung collector that wakes up late cannot write into a sealed bundle.
  */
-export function collectorContext(host: Host, settings: CollectorSettings, writer: CaseWriter, name: string, signal: AbortSignal) {
+export function collectorContext(host: Host, settings: CollectorSettings, writer: CaseWriter, name: string, signal: AbortSignal, onToolOutput?: ToolOutputObserver) {
   let open = true;
   const stats: ContextStats = { artifacts: 0, errors: 0 };
   const commandNames = new Map<string, number>();
@@ -103,7 +107,8 @@ export function collectorContext(host: Host, settings: CollectorSettings, writer
       const sha256 = await programSha256(p);
       const r = await execProgram(p, args, { timeoutMs: opts.timeoutMs ?? 20_000, maxBytes: opts.maxBytes ?? 64 * 1024 * 1024, signal });
       writer.recordTool({ path: p, sha256, args, purpose: opts.purpose, exitCode: r.exitCode });
-      const base = [program, ...args].join('_').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
+      const commandLine = [program, ...args].join(' ');
+      const base = commandOutputStem(commandLine);
       const n = (commandNames.get(base) ?? 0) + 1;
       commandNames.set(base, n);
       const stem = `commands/${name}/${base}${n > 1 ? `~${n}` : ''}`;
@@ -115,6 +120,7 @@ export function collectorContext(host: Host, settings: CollectorSettings, writer
         stats.artifacts++;
       }
       if (r.timedOut) error(p, 'TIMEOUT', `${program} did not finish in time; its output so far is kept`);
+      onToolOutput?.(commandLine, r.stdout);
       return { path: p, ...r };
     },
   };

@@ -93,7 +93,7 @@ async function runOne(
   const judged = detector?.reads(c.name) ? detector : undefined;
   judged?.begin(c.name, started);
   const signal = AbortSignal.any([interrupt, AbortSignal.timeout(c.timeoutMs)]);
-  const { ctx, stats, close } = collectorContext(host, settings, writer, c.name, signal);
+  const { ctx, stats, close } = collectorContext(host, settings, writer, c.name, signal, judged && ((line, stdout) => judged.toolOutput(c.name, line, stdout)));
   const rows = new RowWriter(writer, c.name);
   // A collector that wakes after its time is up may still yield rows that are never written: those are not judged either.
   let rowsClosed = false;

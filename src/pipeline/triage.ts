@@ -3,7 +3,7 @@ import type { Collector, CollectorSettings } from '../collectors/collector.js';
 import { Detector } from '../detect/detector.js';
 import type { Finding } from '../detect/finding.js';
 import { createLogAnalysis } from '../detect/log-analysis.js';
-import { hostLogOpener, type LogFeed } from '../detect/log-feed.js';
+import { hostLogOpener, triageLogFeed, type LogFeed } from '../detect/log-feed.js';
 import { iocLogMatcher, iocRules, type IndicatorSet } from '../detect/ioc/index.js';
 import type { Rule } from '../detect/rule.js';
 import type { Tagged } from '../detect/rows.js';
@@ -15,6 +15,7 @@ import type { CollectorRun } from '../evidence/manifest.js';
 import type { Signer } from '../evidence/signing.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import { Host } from '../host/host.js';
+import { preferSmallHeap } from '../lib/small-heap.js';
 import { logErr } from '../lib/terminal.js';
 import { UserError, errnoCode } from '../lib/user-error.js';
 import { buildCaseHeader, type CaseOptions } from './case-header.js';
@@ -67,6 +68,7 @@ export function selectCollectors(only: string[], skip: string[]): Collector[] {
 const EXTENSION: Record<string, string> = { dir: '', tar: '.tar', tgz: '.tar.gz', zip: '.zip' };
 
 export async function triage(opts: TriageOptions): Promise<TriageResult> {
+  preferSmallHeap();
   const collectors = selectCollectors(opts.only, opts.skip);
   const host = await Host.open({ root: opts.root, proc: opts.proc });
   const header = await buildCaseHeader(host, opts);
@@ -163,10 +165,10 @@ async function yaraScan(host: Host, writer: CaseWriter, detector: Detector, scan
 
 /** The log analysis reads each analysable log again through the Host, capped as its copy was. */
 function logFeed(host: Host, writer: CaseWriter, settings: CollectorSettings): LogFeed {
-  return {
-    create: createLogAnalysis,
-    open: hostLogOpener(host, settings.logMaxBytes, (path, code, message) => writer.recordError({ collector: 'logs', path, code, message })),
-  };
+  return triageLogFeed(
+    createLogAnalysis,
+    hostLogOpener(host, settings.logMaxBytes, (path, code, message) => writer.recordError({ collector: 'logs', path, code, message })),
+  );
 }
 
 /** verdict.json beside findings.jsonl, and the verdict in the custody log; a full disk loses the file, not the seal. */

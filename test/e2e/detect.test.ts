@@ -155,6 +155,25 @@ test('a compromised image: findings name the planted things by rule and host pat
 
   const v = await runCli(['verify', out]);
   assert.equal(v.code, 0, v.stdout.toString());
+
+  // A live triage keeps journalctl's export under commands/logs/ with a logs row naming the command: offline
+  // detection reads it from there (the bundle is extended by hand here: --root runs no external program).
+  const command = 'journalctl -o export --no-pager --since=-7d';
+  const exported = readFileSync(path.join(PROJECT, 'test/fixtures/detect-logs/journal.export'));
+  const stored = 'commands/logs/journalctl_-o_export_--no-pager_--since_-7d.stdout';
+  mkdirSync(path.join(out, 'commands/logs'), { recursive: true });
+  writeFileSync(path.join(out, stored), exported);
+  const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  const like = manifest.artifacts.find((a: { collector: string }) => a.collector === 'logs');
+  manifest.artifacts.push({ ...like, path: stored, source: null, size: exported.length, sha256: createHash('sha256').update(exported).digest('hex') });
+  writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest));
+  const logRows = path.join(out, 'collectors/logs.jsonl');
+  const aRow = JSON.parse(readFileSync(logRows, 'utf8').split('\n')[0]!);
+  const exportRow = { ...aRow, path: command, category: 'journal-export', kind: null, targetKind: null, compression: null, copied: true, size: exported.length, bytesCopied: exported.length };
+  writeFileSync(logRows, `${readFileSync(logRows, 'utf8')}${JSON.stringify(exportRow)}\n`);
+  const withJournal = await detectBundle(out);
+  assert.deepEqual(withJournal.rejected, {});
+  assert.equal(withJournal.findings.find((f) => f.id === 'logs.auth.forged-sshd')?.evidence.path, command, 'the journal export is analysed offline too');
 });
 
 test('a clean image: verdict clean, no high or critical finding, and --json carries findings and verdict', async (t) => {

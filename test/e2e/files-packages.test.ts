@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -203,6 +204,28 @@ describe('on a fixture root (--root, with and without --proc)', () => {
     assert.equal(rows.find((r) => r.path === '/tmp/stomped')!.mtime, 1577836800);
     assert.ok(rows.some((r) => r.path === '/dev/shm/.x'));
   });
+});
+
+test('packages: a list of 40,000 files is read a slice at a time; a bad line and a replaced binary near its end are found by their line and path', async (t) => {
+  const root = path.join(tempDir(t, 'goldhour-fp-big-'), 'root');
+  const put = (rel: string, data: string) => {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), data);
+  };
+  const md5 = (d: string) => createHash('md5').update(d).digest('hex');
+  put('var/lib/dpkg/status', 'Package: big\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0\n\n');
+  put('usr/bin/tool', 'replaced\n');
+  put('usr/lib/libbig.so.1', 'library\n');
+  const lines = Array.from({ length: 40_000 }, (_, i) => `${md5(String(i))}  usr/share/doc/big/page-${i}.html`);
+  lines[29_999] = 'not an md5 line';
+  lines.push(`${md5('original tool\n')}  usr/bin/tool`, `${md5('library\n')}  usr/lib/libbig.so.1`);
+  put('var/lib/dpkg/info/big.md5sums', `${lines.join('\n')}\n`);
+  const { rows, manifest } = await run(t, packagesCollector, { root });
+  const pkg = rows.find((r) => r.kind === 'package')!;
+  assert.deepEqual([pkg.filesChecked, pkg.filesChanged], [2, 1], 'only the two files in the default scope are checked');
+  assert.deepEqual(rows.filter((r) => r.kind === 'file').map((r) => [r.path, r.result]), [['/usr/bin/tool', 'changed']]);
+  assert.deepEqual(manifest.errors.filter((e) => e.code === 'EPARSE').map((e) => e.message), ['1 line(s) do not parse, first at line 30000']);
+  assert.ok(manifest.artifacts.some((a) => a.source === '/var/lib/dpkg/info/big.md5sums'), 'the list the change was judged against is kept');
 });
 
 describe('live on this machine', () => {

@@ -7,7 +7,7 @@ import { ATTACK_VERSION, RENUMBERED, TECHNIQUES, currentId, formerIds } from '..
 import { gzipSync } from 'node:zlib';
 import { Detector } from '../../src/detect/detector.js';
 import { createLogAnalysis } from '../../src/detect/log-analysis.js';
-import { tapLines, type LogHostFacts } from '../../src/detect/log-feed.js';
+import { tapLines, triageLogFeed, type LogHostFacts } from '../../src/detect/log-feed.js';
 import { IOC_RULES } from '../../src/detect/ioc/index.js';
 import { YARA_RULE } from '../../src/detect/yara/index.js';
 import { AttackId, Finding } from '../../src/detect/finding.js';
@@ -101,6 +101,15 @@ test('findings come out most severe first, in the same order whatever order the 
     ['critical', 'high', 'high', 'medium'],
   );
   assert.deepEqual(detect([...rows].reverse()), forward);
+});
+
+test('one file seen by two collectors running side by side gives one finding, the same whichever came first', () => {
+  const setuid = { depth: 1, path: '/tmp/sh', type: 'file' as const, mode: '-rwsr-xr-x', perm: '4755' };
+  const rows = [row('temp-files', { place: '/tmp', ...setuid }), row('file-scan', { reasons: ['setuid' as const], ...setuid })];
+  const forward = detect(rows).filter((f) => f.id === 'files.setid-temp-or-home');
+  assert.equal(forward.length, 1);
+  assert.equal(forward[0]!.collector, 'file-scan');
+  assert.deepEqual(detect([...rows].reverse()).filter((f) => f.id === 'files.setid-temp-or-home'), forward);
 });
 
 test('a rule that builds a finding outside the contract is counted, not written', () => {
@@ -223,6 +232,33 @@ test('after the logs collector, each copied auth, syslog or web log is streamed 
   const success = findings.find((f) => f.id === 'logs.auth.ssh-success-after-failures');
   assert.ok(success, JSON.stringify(findings.map((f) => f.id)));
   assert.equal(success.evidence.path, '/var/log/auth.log');
+});
+
+test('in a triage the journal export the logs collector ran is analysed from its output: a forged sshd entry is found', async () => {
+  const command = 'journalctl -o export --no-pager --since=-7d';
+  const exported = readFileSync(path.join(PROJECT, 'test/fixtures/detect-logs/journal.export'));
+  const fromHost: string[] = [];
+  const feed = triageLogFeed(createLogAnalysis, async (r) => {
+    fromHost.push(r.path);
+    return null;
+  });
+  const d = new Detector({ logs: feed });
+  for (const c of ['system', 'logs']) d.begin(c, SEEN);
+  d.offer('system', row('system', { timezone: 'Etc/UTC', collectedAt: SEEN }).row);
+  d.toolOutput('logs', 'journalctl --list-boots', Buffer.from('not an export'));
+  d.toolOutput('logs', command, exported);
+  d.toolOutput('firewall', command, Buffer.from('another collector\'s output is never kept'));
+  const logRow = (p: string, f: Record<string, unknown>) => row('logs', { path: p, kind: 'file', copied: true, mtime: null, ...f }).row;
+  d.offer('logs', logRow(command, { category: 'journal-export', targetKind: null, bytesCopied: exported.length }));
+  d.offer('logs', logRow('/var/log/auth.log', { category: 'auth', targetKind: 'file', bytesCopied: 10 }));
+  await d.ended('logs');
+  assert.deepEqual(fromHost, ['/var/log/auth.log'], 'files are read again from the host, the export never');
+  const { findings, rejected } = d.finish();
+  assert.deepEqual(rejected, {});
+  const forged = findings.find((f) => f.id === 'logs.auth.forged-sshd');
+  assert.ok(forged, JSON.stringify(findings.map((f) => f.id)));
+  assert.equal(forged.evidence.path, command);
+  assert.equal(await feed.open(logRow(command, { category: 'journal-export', targetKind: null, bytesCopied: exported.length })), null, 'the output is handed over once, then let go');
 });
 
 test('findings made outside the rules (the IOC log matcher, YARA) are recorded under their rule info, and invalid ones counted', () => {

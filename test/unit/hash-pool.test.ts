@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, openSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -94,9 +94,34 @@ test('a worker that dies hands its job back; with no worker left, hashing goes o
   t.after(() => pool.close());
   const fd = openSync(p, 'r');
   t.after(() => closeSync(fd));
-  const workers = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers;
+  const workers = (pool as unknown as { threadsOf: { workers: { terminate(): Promise<number> }[] } }).threadsOf.workers;
   const pending = pool.hash(fd, ['sha256']);
   await workers[0]!.terminate();
   assert.equal((await pending).digests[0], createHash('sha256').update('abc').digest('hex'));
   assert.equal((await pool.hash(fd, ['md5'])).digests[0], createHash('md5').update('abc').digest('hex'));
+});
+
+test('pools open at the same time share their threads; closing one refuses only its own waiting jobs', async (t) => {
+  const dir = tempDir(t);
+  const p = path.join(dir, 'big');
+  writeFileSync(p, Buffer.alloc(8 * 1024 * 1024, 0x62));
+  const expected = createHash('sha256').update(readFileSync(p)).digest('hex');
+  const a = HashPool.open(2);
+  const b = HashPool.open(2);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const threadsOf = (x: HashPool) => (x as unknown as { threadsOf: { workers: unknown[] } }).threadsOf;
+  assert.equal(threadsOf(a), threadsOf(b));
+  assert.ok(a.threads >= 1 && a.threads <= 2);
+  const fd = openSync(p, 'r');
+  t.after(() => closeSync(fd));
+  const fromA = Array.from({ length: 12 }, () => a.hash(fd, ['sha256']).then((r) => r.digests[0], (e: Error) => e.message));
+  const fromB = Array.from({ length: 3 }, () => b.hash(fd, ['sha256']));
+  await a.close();
+  const settledA = await Promise.all(fromA);
+  assert.ok(settledA.some((x) => x === 'hashing failed (ECLOSED)'), 'jobs still waiting when their pool closed are refused');
+  assert.ok(settledA.every((x) => x === expected || x === 'hashing failed (ECLOSED)'));
+  for (const r of await Promise.all(fromB)) assert.equal(r.digests[0], expected);
+  assert.ok(b.threads >= 1, 'the other pool keeps the threads');
+  await b.close();
+  assert.equal(b.threads, 0, 'the last pool to close stops them');
 });
