@@ -2,7 +2,7 @@ import { cleanup } from './lib/fixture.js';
 import { machine, printMachine } from './lib/measure.js';
 
 /**
- * npm run bench -- [hash|rss|tar|startup|triage|yara|all]   (default: all)
+ * npm run bench -- [hash|rss|tar|startup|triage|yara|logs|memory|pcap|all]   (default: all)
  *
  * Benchmarks are run on demand and print numbers; nothing here is a test.
  * Environment: BENCH_RUNS (rounds per figure), BENCH_SIZE_MIB (big file, 2048),
@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   startup: async () => (await import('./startup.js')).startupBench(),
   triage: async () => (await import('./triage.js')).triageBench(),
   yara: async () => (await import('./yara.js')).yaraBench(),
+  logs: async () => (await import('./logs.js')).logsBench(),
   memory: async () => (await import('./memory.js')).memoryBench(),
   pcap: async () => (await import('./pcap.js')).pcapBench(),
 };

@@ -16,13 +16,14 @@ export interface ChildReport {
 }
 
 /**
- * bench/rss-child.ts bundled by esbuild with the project's src, so the measured
+ * A bench child script (bench/NAME.ts, default the case-writer child
+ * rss-child.ts) bundled by esbuild with the project's src, so the measured
  * process carries no tsx (it adds ~35 MB the shipped CLI never carries).
  */
-export async function buildChild(): Promise<string> {
-  const child = path.join(WORK, 'rss-child.mjs');
+export async function buildChild(name = 'rss-child'): Promise<string> {
+  const child = path.join(WORK, `${name}.mjs`);
   await mustRun(path.join(REPO, 'node_modules/.bin/esbuild'), [
-    path.join(REPO, 'bench/rss-child.ts'),
+    path.join(REPO, `bench/${name}.ts`),
     '--bundle',
     '--platform=node',
     '--format=esm',

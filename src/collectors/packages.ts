@@ -11,6 +11,9 @@ import { errnoCode } from '../lib/user-error.js';
 import type { CollectorContext } from './collector.js';
 import { defineCollector } from './collector.js';
 
+/** A changed packaged file is copied into the bundle up to this size: replaced binaries and libraries are far smaller. */
+const COPY_MAX_MIB = 128;
+
 const Row = z.object({
   kind: z.enum(['package', 'file']).describe('package: one installed package (dpkg); file: a packaged file that differs from what the package manager recorded'),
   manager: z.enum(['dpkg', 'rpm']).describe('package manager whose records were used'),
@@ -33,6 +36,7 @@ const Row = z.object({
   actualMd5: z.string().nullable().describe('file rows (dpkg): MD5 of the file on disk now'),
   divertedTo: z.string().nullable().describe('file rows (dpkg): the file was diverted (dpkg-divert) and was checked at this path instead'),
   detail: z.string().nullable().describe('file rows: rpm\'s verify flags (S size, M mode, 5 digest, L link, U user, G group, T mtime, P caps) or what replaced the file'),
+  copied: z.boolean().nullable().describe(`file rows (changed): the file as it is now was copied into the bundle under files/ (up to ${COPY_MAX_MIB} MiB), so a replaced binary can be examined and its hash checked against the bundle`),
 });
 
 type Row = z.infer<typeof Row>;
@@ -55,7 +59,7 @@ export function inDefaultScope(path: Buffer): boolean {
 
 const emptyRow = {
   version: null, arch: null, status: null, filesChecked: null, filesChanged: null, filesMissing: null, md5sumsFile: null,
-  path: null, pathBase64: null, result: null, conffile: null, expectedMd5: null, actualMd5: null, divertedTo: null, detail: null,
+  path: null, pathBase64: null, result: null, conffile: null, expectedMd5: null, actualMd5: null, divertedTo: null, detail: null, copied: null,
 } as const;
 
 export const packagesCollector = defineCollector({
@@ -165,11 +169,13 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
     const submit = (acc: Acc, check: Check) => {
       acc.pending++;
       const p: Promise<void> = checkFile(ctx, pool, cache, diversions, check)
-        .then((o) => {
+        .then(async (o) => {
           acc.checked++;
           if (o.result === 'ok') return;
           if (o.result === 'missing') acc.missing++;
           else acc.changed++;
+          // The evidence itself, not only its hash: a replaced ps or sshd is what the analyst will want to open.
+          const copied = o.result === 'changed' ? await copyChanged(ctx, o.checkedPath) : null;
           const shown = encodeHostPath(check.path);
           acc.rows.push({
             ...emptyRow,
@@ -184,6 +190,7 @@ async function* dpkg(ctx: CollectorContext, statusRead: ReadResult): AsyncGenera
             actualMd5: o.actual,
             divertedTo: o.divertedTo?.to ?? null,
             detail: o.detail,
+            copied,
           });
         })
         .finally(() => {
@@ -253,6 +260,15 @@ function* lineSlices(data: Buffer, bytes: number): Generator<{ slice: Buffer; li
     for (let i = slice.indexOf(0x0a); i !== -1; i = slice.indexOf(0x0a, i + 1)) linesBefore++;
     start = end;
   }
+}
+
+async function copyChanged(ctx: CollectorContext, hostPath: Buffer): Promise<boolean> {
+  const text = hostPath.toString('utf8');
+  if (!Buffer.from(text).equals(hostPath)) {
+    ctx.error(encodeHostPath(hostPath).text, 'EBADNAME', 'changed packaged file whose name is not valid UTF-8: not copied');
+    return false;
+  }
+  return ctx.copyFile(text, { maxBytes: COPY_MAX_MIB * 1024 * 1024 });
 }
 
 async function checkFile(
@@ -359,6 +375,7 @@ async function* rpm(ctx: CollectorContext): AsyncGenerator<Row> {
   for (const e of entries) {
     if (!ctx.settings.deep && !inDefaultScope(e.path) && e.attr !== 'c') continue;
     const shown = encodeHostPath(e.path);
+    const result = e.missing ? 'missing' : e.digestDiffers || e.sizeDiffers ? 'changed' : 'metadata';
     yield {
       ...emptyRow,
       kind: 'file',
@@ -366,9 +383,10 @@ async function* rpm(ctx: CollectorContext): AsyncGenerator<Row> {
       package: null,
       path: shown.text,
       pathBase64: shown.base64 ?? null,
-      result: e.missing ? 'missing' : e.digestDiffers || e.sizeDiffers ? 'changed' : 'metadata',
+      result,
       conffile: e.attr === 'c',
       detail: e.flags,
+      copied: result === 'changed' ? await copyChanged(ctx, e.path) : null,
     };
   }
 }

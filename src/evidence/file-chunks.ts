@@ -69,6 +69,7 @@ export async function* exactly(
   let left = size;
   for await (const chunk of chunks) {
     report.delivered += chunk.length;
+    if (chunk.length === 0) continue; // an empty buffer (a program that printed nothing) is not excess
     if (left === 0) {
       report.excess = true;
       continue;

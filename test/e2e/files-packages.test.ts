@@ -122,6 +122,11 @@ describe('on a fixture root (--root, with and without --proc)', () => {
     assert.deepEqual([by('/etc/sysctl.conf')!.result, by('/etc/sysctl.conf')!.conffile], ['changed', true]);
     assert.deepEqual([by('/usr/lib/x86_64-linux-gnu/libkeyutils.so.1')!.result, by('/usr/lib/x86_64-linux-gnu/libkeyutils.so.1')!.detail], ['not-regular', 'symlink -> /tmp/.x/libkeyutils.so']);
     assert.equal(by('/usr/bin/gone')!.result, 'missing');
+    assert.deepEqual([by('/bin/ps')!.copied, by('/etc/sysctl.conf')!.copied, by('/usr/bin/gone')!.copied, by('/usr/lib/x86_64-linux-gnu/libkeyutils.so.1')!.copied], [true, true, null, null]);
+    const psCopy = manifest.artifacts.find((a) => a.source === '/bin/ps' && a.path.startsWith('files/'));
+    assert.ok(psCopy, 'the replaced ps itself is in the bundle');
+    assert.equal(psCopy.sha256, createHash('sha256').update(readFileSync(path.join(bundle, psCopy.path))).digest('hex'));
+    assert.equal(createHash('md5').update(readFileSync(path.join(bundle, psCopy.path))).digest('hex'), by('/bin/ps')!.actualMd5, 'the copy is the file that was judged');
     assert.equal(by('/usr/bin/ls'), undefined, 'checked at its diversion, which is intact');
     assert.equal(by('/usr/share/doc/procps/copyright'), undefined, 'out of the default scope');
     assert.equal(by('/usr/bin/free'), undefined);

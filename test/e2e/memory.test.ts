@@ -5,7 +5,8 @@
  * frozen process that must be resumed when goldhour is interrupted twice.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -74,6 +75,53 @@ test('memory refuses in one line, exit 2, and writes nothing: no --iomem, not a 
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     oneLineError(r.stderr, pattern);
     assert.equal(existsSync(out), false, `${args.join(' ')} left a bundle`);
+  }
+});
+
+test('memory --tool PATH: an external acquirer is run and recorded, its image read back as LiME and hashed into the bundle, the staged copy removed', async (t) => {
+  const dir = tempDir(t);
+  const truth = path.join(dir, 'truth.lime');
+  writeFileSync(truth, expectedImage('lime'));
+  // stands in for avml: writes the image to the path it is given, as avml does
+  const avml = path.join(dir, 'avml');
+  writeFileSync(avml, `#!/bin/sh\ncat '${truth}' > "$1"\necho 'wrote image' >&2\n`);
+  chmodSync(avml, 0o755);
+  const out = path.join(dir, 'case');
+  const r = await runCli(['memory', '--tool', avml, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readFileSync(path.join(out, 'acquired/memory.avml.lime')).equals(expectedImage('lime')));
+  const sidecar = JSON.parse(readFileSync(path.join(out, 'acquired/memory.avml.lime.json'), 'utf8'));
+  assert.equal(sidecar.schema, 'goldhour.memory-tool/1');
+  assert.equal(sidecar.image.format, 'lime');
+  assert.equal(sidecar.tool.sha256, createHash('sha256').update(readFileSync(avml)).digest('hex'));
+  const recordBytes = (sidecar.records as { bytes: number }[]).reduce((n, r) => n + r.bytes + 32, 0);
+  assert.ok(sidecar.records.length > 1 && recordBytes === expectedImage('lime').length, 'every LiME record is read back');
+  assert.equal(sidecar.runs[0].stderr, 'wrote image\n');
+  const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  assert.equal(m.status, 'complete');
+  const run = m.tools.find((x: { path: string }) => x.path === avml);
+  assert.ok(run && run.exitCode === 0 && /\.goldhour-staging-[^/]+\/memory\.lime$/.test(run.args[0]), JSON.stringify(m.tools));
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.goldhour-staging-')), [], 'the staged image is removed');
+  const v = await runCli(['verify', out]);
+  assert.equal(v.code, 0, v.stdout.toString());
+
+  // a tool that fails without an image: a partial bundle that says why, exit 3
+  writeFileSync(avml, "#!/bin/sh\necho 'cannot open /dev/crash' >&2\nexit 1\n");
+  const failed = await runCli(['memory', '--tool', avml, '--out', path.join(dir, 'failed')]);
+  assert.equal(failed.code, 3, failed.stderr);
+  const fm = JSON.parse(readFileSync(path.join(dir, 'failed/manifest.json'), 'utf8'));
+  assert.equal(fm.status, 'partial');
+  assert.match(fm.statusReason, /avml wrote no image \(avml exited 1: cannot open \/dev\/crash\)/);
+
+  for (const [args, pattern] of [
+    [['--tool', path.join(dir, 'nothing-here')], /not an executable file/],
+    [['--tool', 'lime'], /needs the module built for this kernel/],
+    [['--tool', avml, '--stdout'], /cannot also be provided when using --tool|--tool=.* cannot also be provided/],
+  ] as [string[], RegExp][]) {
+    const bad = await runCli(['memory', ...args, '--out', path.join(dir, 'bad')]);
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, pattern);
+    assert.equal(existsSync(path.join(dir, 'bad')), false);
   }
 });
 

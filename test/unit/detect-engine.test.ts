@@ -258,7 +258,7 @@ test('in a triage the journal export the logs collector ran is analysed from its
   const forged = findings.find((f) => f.id === 'logs.auth.forged-sshd');
   assert.ok(forged, JSON.stringify(findings.map((f) => f.id)));
   assert.equal(forged.evidence.path, command);
-  assert.equal(await feed.open(logRow(command, { category: 'journal-export', targetKind: null, bytesCopied: exported.length })), null, 'the output is handed over once, then let go');
+  assert.equal(await feed.open(logRow(command, { category: 'journal-export', targetKind: null, bytesCopied: exported.length }) as Parameters<typeof feed.open>[0]), null, 'the output is handed over once, then let go');
 });
 
 test('findings made outside the rules (the IOC log matcher, YARA) are recorded under their rule info, and invalid ones counted', () => {

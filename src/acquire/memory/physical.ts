@@ -139,7 +139,7 @@ export async function acquireImage(
   return { path: artifact.path, sha256: artifact.sha256, size: artifact.size, status: sidecar.status, statusReason, holes: holes.holes.length, holeBytes: holes.bytes };
 }
 
-async function firstLine(p: string): Promise<string | null> {
+export async function firstLine(p: string): Promise<string | null> {
   try {
     return (await fsp.readFile(p, 'utf8')).split('\n')[0]!.trim() || null;
   } catch {
