@@ -64,6 +64,8 @@ async function physicalRounds(rounds: number): Promise<{ goldhour: Round[]; dd: 
   const goldhour: Round[] = [];
   const dd: Round[] = [];
   for (let r = 1; r <= rounds; r++) {
+    // Each timed run starts with no dirty pages: otherwise it pays for the writeback of the one before it.
+    await mustRun('sync', []);
     let busy = await waitQuiet();
     const out = path.join(DIR, `case-${r}`);
     await rmrf(out);
@@ -73,9 +75,10 @@ async function physicalRounds(rounds: number): Promise<{ goldhour: Round[]; dd: 
     goldhour.push({ busy, ...g, bytes: limeBytes, copyMBs: sidecar.timing.bytesPerSecond / MB });
     await rmrf(out);
 
-    busy = await waitQuiet();
     const ddOut = path.join(DIR, 'dd.out');
     await rmrf(ddOut);
+    await mustRun('sync', []);
+    busy = await waitQuiet();
     const d = await run(TIME, ['-f', '%e %M', 'dd', `if=${kcore}`, `of=${ddOut}`, 'bs=16M', 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const [wall, rssKb] = (d.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
     dd.push({ busy, wallS: wall!, rssMb: (rssKb! * 1024) / MB, bytes: fileBytes, copyMBs: fileBytes / MB / wall! });
