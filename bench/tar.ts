@@ -15,7 +15,8 @@ import { MB, WORK, envInt, fmt, median, mustRun, rmrf, saveResult, table, timed,
  *        FILE`, the same promise.
  *   tgz: goldhour --format tgz (gzip level 6, as triage uses) vs `tar czf`
  *        (gzip -6). Target: at least as fast.
- * Rounds interleave the tools; each round first waits for an idle CPU.
+ * Rounds interleave the tools; each round first waits for an idle CPU, and
+ * every timed run starts after a sync (see settle()).
  */
 export async function tarBench(): Promise<void> {
   const bigSize = await ensureBig();
@@ -46,14 +47,18 @@ export async function tarBench(): Promise<void> {
   const tarRows: { busy: number; stream: number; goldhour: number; sealMs: number; tar: number; tarSync: number }[] = [];
   for (let r = 1; r <= tarRounds; r++) {
     const busy = await waitQuiet();
+    await settle();
     const gnu = await timed(() => mustRun('tar', ['cf', out('gnu.tar'), '-C', TREE, '.']));
     await rmrf(out('gnu.tar'));
+    await settle();
     const stream = await runChild(child, 'tar', null, TREE, { file: out('stream.tar') });
     if (r === 1) await checkEntries(out('stream.tar'), files.length + 3, 'tf');
     await rmrf(out('stream.tar'));
+    await settle();
     const gh = await goldhour('tar', out('goldhour.tar'));
     if (r === 1) await checkEntries(out('goldhour.tar'), files.length + 3, 'tf');
     await rmrf(out('goldhour.tar'));
+    await settle();
     const gnuSync = await timed(() => mustRun('sh', ['-c', 'tar cf "$1" -C "$2" . && sync "$1"', 'sh', out('gnu.tar'), TREE]));
     await rmrf(out('gnu.tar'));
     tarRows.push({ busy, stream: stream.report.ms, goldhour: gh.ms, sealMs: gh.sealMs, tar: gnu.ms, tarSync: gnuSync.ms });
@@ -88,9 +93,11 @@ export async function tarBench(): Promise<void> {
   const tgzRows: { busy: number; goldhour: number; tar: number; goldhourBytes: number; tarBytes: number }[] = [];
   for (let r = 1; r <= tgzRounds; r++) {
     const busy = await waitQuiet();
+    await settle();
     const gnu = await timed(() => mustRun('tar', ['czf', out('gnu.tgz'), '-C', TREE, '.']));
     const tarBytes = (await import('node:fs')).statSync(out('gnu.tgz')).size;
     await rmrf(out('gnu.tgz'));
+    await settle();
     const gh = await goldhour('tgz', out('goldhour.tgz'));
     const goldhourBytes = (await import('node:fs')).statSync(out('goldhour.tgz')).size;
     if (r === 1) await checkEntries(out('goldhour.tgz'), files.length + 3, 'tzf');
@@ -110,6 +117,15 @@ export async function tarBench(): Promise<void> {
   results.tgz = { rounds: tgzRows, median: tgzMed, vsTarCzf: tgzRatio };
 
   console.log(`saved ${await saveResult('tar', results)}`);
+}
+
+/**
+ * Flushes what the previous run left dirty (2 GiB written, then deleted on an
+ * ext4 mounted with `discard`), so that no timed run pays for the writeback of
+ * the one before it: before this, whichever ran second inherited tar's.
+ */
+async function settle(): Promise<void> {
+  await mustRun('sync', []);
 }
 
 const rate = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
