@@ -2,7 +2,7 @@
 # Makes a minimal Debian root filesystem in DIR, for `goldhour triage --root` tests.
 #
 # debootstrap (--variant=minbase, plus the packages that give the collectors something real to read:
-# sshd, cron, sudo, systemd, rsyslog) of the suite this machine runs, from the mirror its apt sources
+# sshd, cron, nginx, sudo, systemd, rsyslog) of the suite this machine runs, from the mirror its apt sources
 # name. The debootstrapped tree is cached under $GOLDHOUR_IMAGE_CACHE (default /var/cache/goldhour-test),
 # keyed by suite, architecture and package list, so repeated runs copy it instead of downloading again.
 # DIR receives a private copy the caller may change freely.
@@ -22,7 +22,7 @@ if [[ -e $dest ]] && [[ -n $(ls -A "$dest") ]]; then echo "$0: $dest exists and 
 suite=${GOLDHOUR_IMAGE_SUITE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
 [[ -n $suite ]] || { echo "$0: cannot tell this machine's Debian suite (set GOLDHOUR_IMAGE_SUITE)" >&2; exit 2; }
 arch=$(dpkg --print-architecture)
-include=openssh-server,cron,sudo,systemd,rsyslog
+include=openssh-server,cron,nginx,sudo,systemd,rsyslog
 
 # The first mirror this machine's own apt sources use for the suite (one-line and deb822 formats).
 mirror_of() {

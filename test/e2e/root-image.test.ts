@@ -11,9 +11,10 @@ import { PROJECT, runCli } from '../helpers.js';
 
 /**
  * `goldhour triage --root` of a real Debian system: debootstrap's minbase of
- * this machine's suite with sshd, cron, sudo, systemd and rsyslog (built once and
- * cached by scripts/make-debian-image.sh), with what an intruder leaves planted
- * in a private copy of it.
+ * this machine's suite with sshd, cron, nginx, sudo, systemd and rsyslog (built
+ * once and cached by scripts/make-debian-image.sh): first as debootstrap left it
+ * (no high or critical finding), then with what an intruder leaves planted in
+ * it (a private copy).
  */
 
 type Row = Record<string, unknown>;
@@ -54,7 +55,10 @@ const AUTH_LOG =
   'Nov 23 03:00:00 web01 sshd[5001]: Accepted password for toor from 198.51.100.9 port 50022 ssh2\n' +
   'Nov 23 03:00:00 web01 sshd[5001]: pam_unix(sshd:session): session opened for user toor(uid=0) by (uid=0)\n';
 
-/** Executables in temp places and changed package files are described and hashed in rows, not copied. */
+/**
+ * Executables in temp places are described and hashed in rows, not copied; the replaced ps is copied under the
+ * path its package names (/bin/ps, through the merged-/usr link), checked with the packages rows.
+ */
 const DESCRIBED_ONLY = new Set([SUID, encodeHostPath(NON_UTF8_TMP).text, KWORKER, '/usr/bin/ps']);
 
 /** Bytes of what was planted, by host path (base64): each comes back as a raw copy with its SHA-256, or hashed in rows. */
@@ -153,8 +157,15 @@ before(async () => {
     throw new Error(`no Debian image for the --root triage: ${why}`);
   }
   imageNote = made.stderr.trim();
-  plant(root);
 });
+
+/** The image is triaged clean first, then planted once for the tests that follow. */
+let isPlanted = false;
+function ensurePlanted(): void {
+  if (isPlanted) return;
+  plant(root);
+  isPlanted = true;
+}
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function readRows(out: string, name: string): Row[] {
@@ -177,9 +188,25 @@ function one(rows: Row[], match: Row): Row {
   return hits[0]!;
 }
 
+test('a clean Debian install (debootstrap with sshd, cron, nginx, sudo) gives no high or critical finding', async (t) => {
+  if (unavailable) return t.skip(unavailable);
+  if (imageNote) t.diagnostic(imageNote);
+  assert.ok(!isPlanted, 'runs on the image as debootstrap left it');
+  const out = path.join(work, 'clean');
+  const res = await runCli(['triage', '--root', root, '--out', out, '--json', '-q']);
+  assert.equal(res.code, 0, res.stderr);
+  const doc = JSON.parse(res.stdout.toString()) as { findings: { id: string; severity: string; evidence: { path: string | null } }[]; verdict: { verdict: string } };
+  const serious = doc.findings.filter((f) => f.severity === 'high' || f.severity === 'critical').map((f) => [f.id, f.evidence.path]);
+  assert.deepEqual(serious, []);
+  assert.equal(doc.verdict.verdict, 'clean', JSON.stringify(doc.findings.map((f) => [f.severity, f.id, f.evidence.path])));
+  t.diagnostic(`findings on the clean image: ${doc.findings.map((f) => `${f.severity} ${f.id}`).join(', ') || 'none'}`);
+  rmSync(out, { recursive: true, force: true });
+});
+
 test('--root triage of a Debian image: every collector, every planted trace, raw copies hashed, verify', async (t) => {
   if (unavailable) return t.skip(unavailable);
   if (imageNote) t.diagnostic(imageNote);
+  ensurePlanted();
   const out = path.join(work, 'case');
   const res = await runCli(['triage', '--root', root, '--out', out, '--bodyfile', '/etc', '--case', 'IR-ROOTIMG']);
   assert.equal(res.code, 0, res.stderr);
@@ -258,6 +285,9 @@ test('--root triage of a Debian image: every collector, every planted trace, raw
   assert.ok(rows['file-scan']!.some((r) => r.path === '/usr/bin/sudo' && (r.reasons as string[]).includes('setuid')), 'the image\'s own sudo');
 
   const ps = one(rows.packages!, { kind: 'file', path: '/bin/ps' });
+  assert.equal(ps.copied, true);
+  const psCopy = m.artifacts.find((a: Row) => a.path === 'files/bin/ps');
+  assert.equal(psCopy?.sha256, sha256(PS_WRAPPER), 'the replaced ps itself is in the bundle');
   assert.deepEqual([ps.package, ps.result, ps.actualMd5], ['procps', 'changed', md5(Buffer.from(PS_WRAPPER))]);
   assert.deepEqual(rows.packages!.filter((r) => r.kind === 'file').map((r) => r.path), ['/bin/ps'], 'nothing else of a fresh image differs');
   assert.ok(rows.packages!.some((r) => r.kind === 'package' && r.package === 'openssh-server' && r.status === 'install ok installed'), JSON.stringify(rows.packages!.slice(0, 3)));
@@ -306,6 +336,7 @@ test('--root triage of a Debian image: every collector, every planted trace, raw
 
 test('--root triage of the Debian image as a tar archive verifies', async (t) => {
   if (unavailable) return t.skip(unavailable);
+  ensurePlanted();
   const out = path.join(work, 'case.tar');
   const res = await runCli(['triage', '-q', '--root', root, '--format', 'tar', '--out', out]);
   assert.equal(res.code, 0, res.stderr);
