@@ -56,6 +56,8 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   'T1574.006': 'Hijack Execution Flow: Dynamic Linker Hijacking',
   'T1595.002': 'Active Scanning: Vulnerability Scanning',
   'T1595.003': 'Active Scanning: Wordlist Scanning',
+  T1610: 'Deploy Container',
+  T1611: 'Escape to Host',
   T1620: 'Reflective Code Loading',
   T1685: 'Disable or Modify Tools',
   'T1685.004': 'Disable or Modify Tools: Disable or Modify Linux Audit System Log',

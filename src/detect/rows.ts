@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { accountsCollector } from '../collectors/accounts.js';
 import { autostartCollector } from '../collectors/autostart.js';
+import { binfmtCollector } from '../collectors/binfmt.js';
+import { containersCollector } from '../collectors/containers.js';
 import { cronCollector } from '../collectors/cron.js';
 import { fileAttributesCollector } from '../collectors/file-attributes.js';
 import { fileScanCollector } from '../collectors/file-scan.js';
@@ -49,6 +51,8 @@ export const ROW_SOURCES = {
   'file-attributes': fileAttributesCollector,
   packages: packagesCollector,
   'file-scan': fileScanCollector,
+  binfmt: binfmtCollector,
+  containers: containersCollector,
 } as const;
 
 export type Source = keyof typeof ROW_SOURCES;

@@ -284,6 +284,28 @@ test('--root triage of a Debian image: every collector, every planted trace, raw
   assert.deepEqual(one(rows['file-scan']!, { path: SUID }).reasons, ['setuid']);
   assert.ok(rows['file-scan']!.some((r) => r.path === '/usr/bin/sudo' && (r.reasons as string[]).includes('setuid')), 'the image\'s own sudo');
 
+  // the scenario figure: each planted technique found by the right rule at the right host path
+  const findings = readFileSync(path.join(out, 'findings.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; evidence: { path: string | null } });
+  const scenario: [string, string][] = [
+    ['persistence.cron.download-exec', '/var/spool/cron/crontabs/root'],
+    ['persistence.cron.temp-exec', encodeHostPath(NON_UTF8_CRON).text],
+    ['persistence.systemd.temp-exec', UNIT],
+    ['persistence.rc.temp-exec', '/etc/rc.local'],
+    ['persistence.ld-so-preload', '/etc/ld.so.preload'],
+    ['persistence.ssh.authorized-keys2', '/root/.ssh/authorized_keys2'],
+    ['persistence.binfmt.odd-interpreter', '/etc/binfmt.d/jpg.conf'],
+    ['accounts.uid0-extra', '/etc/passwd'],
+    ['accounts.empty-password', '/etc/passwd'],
+    ['files.setid-temp-or-home', SUID],
+    ['files.exec-hidden-in-temp', KWORKER],
+    ['files.exec-hidden-in-temp', encodeHostPath(NON_UTF8_TMP).text],
+    ['files.package-rootkit-target-changed', '/bin/ps'],
+    ['files.history-to-null', '/root/.bash_history'],
+    ['containers.host-access', `/var/lib/docker/containers/${DOCKER_ID}/config.v2.json`],
+  ];
+  const missed = scenario.filter(([id, p]) => !findings.some((f) => f.id === id && f.evidence.path === p));
+  t.diagnostic(`scenario: ${scenario.length - missed.length} of ${scenario.length} planted techniques found by rule and path`);
+  assert.ok((scenario.length - missed.length) / scenario.length >= 0.95, `missed ${JSON.stringify(missed)}; found ${JSON.stringify(findings.map((f) => [f.id, f.evidence.path]))}`);
   const ps = one(rows.packages!, { kind: 'file', path: '/bin/ps' });
   assert.equal(ps.copied, true);
   const psCopy = m.artifacts.find((a: Row) => a.path === 'files/bin/ps');

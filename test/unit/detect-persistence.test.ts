@@ -72,7 +72,20 @@ const sudo = (users: string[], tags: string[], command = 'ALL') =>
   });
 const preload = (f: Partial<RowOf<'preload'>>) => row('preload', { path: '/etc/ld.so.preload', fileType: 'regular', ...f });
 
+const binfmt = (f: Partial<RowOf<'binfmt'>>) => row('binfmt', { path: '/etc/binfmt.d/x.conf', fileType: 'regular', ...f });
+
 const CASES: RuleCases[] = [
+  {
+    rule: 'persistence.binfmt.odd-interpreter',
+    fires: [
+      [binfmt({ kind: 'registration', name: 'jpg', interpreter: '/tmp/.x/run', source: '/etc/binfmt.d/jpg.conf', lineNumber: 1, raw: ':jpg:E::jpg::/tmp/.x/run:' })],
+      [binfmt({ kind: 'handler', path: '/proc/sys/fs/binfmt_misc/x', name: 'x', interpreter: '/dev/shm/.h/x', flags: 'C', raw: 'enabled\ninterpreter /dev/shm/.h/x' })],
+    ],
+    quiet: [
+      [binfmt({ kind: 'handler', path: '/proc/sys/fs/binfmt_misc/qemu-aarch64', name: 'qemu-aarch64', interpreter: '/usr/libexec/qemu-binfmt/aarch64-binfmt-P', flags: 'PF' })],
+      [binfmt({ kind: 'file', path: '/etc/binfmt.d/x.conf' })],
+    ],
+  },
   {
     rule: 'persistence.systemd.unit-in-temp',
     fires: [[sd({ kind: 'unit', path: '/dev/shm/.u/x.service', dirRole: 'link-target' })], [sd({ kind: 'link', path: '/etc/systemd/system/multi-user.target.wants/x.service', fileType: 'symlink', linkTarget: '/tmp/x.service', linkFinal: '/tmp/x.service' })]],

@@ -5,6 +5,7 @@ import { YARA_RULE } from '../yara/index.js';
 import type { Rule } from '../rule.js';
 import type { DocRule } from '../rules-docs.js';
 import { ACCOUNT_RULES } from './accounts.js';
+import { CONTAINER_RULES } from './containers.js';
 import { FILE_RULES } from './files.js';
 import { HIDDEN_RULES } from './hidden.js';
 import { NETWORK_RULES } from './network.js';
@@ -19,6 +20,7 @@ export const RULE_FAMILIES: readonly { name: string; title: string; rules: reado
   { name: 'persistence', title: 'Persistence', rules: [...PERSISTENCE_COMMAND_RULES, ...PERSISTENCE_RULES] },
   { name: 'accounts', title: 'Accounts and logins', rules: ACCOUNT_RULES },
   { name: 'files', title: 'Files and integrity', rules: FILE_RULES },
+  { name: 'containers', title: 'Containers', rules: CONTAINER_RULES },
 ];
 
 export const RULES: readonly Rule[] = RULE_FAMILIES.flatMap((f) => f.rules);

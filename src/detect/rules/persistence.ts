@@ -27,6 +27,21 @@ const at = (path: string, line: number | null, text: string | null, extra: Evide
 
 export const PERSISTENCE_RULES: Rule[] = [
   rowRule({
+    id: 'persistence.binfmt.odd-interpreter',
+    title: 'binfmt_misc handler runs a program from a temporary or hidden place',
+    severity: 'high',
+    attack: ['T1546'],
+    description:
+      'A binfmt_misc handler (registered in the running kernel, or in a binfmt.d file that systemd-binfmt registers at every boot) hands every file that matches its magic or extension to an interpreter in /tmp, /dev/shm, /var/tmp, a home or a hidden directory: running any such file, or a file the intruder plants with that extension, runs their program, as root when the handler has the C flag. Packaged handlers (qemu-user, wine, java) live under /usr. Copy the interpreter, note the flags and the match, and disable the handler (echo -1 > /proc/sys/fs/binfmt_misc/NAME) once preserved.',
+    falsepositives: ['an emulator or runtime unpacked by hand under a home directory and registered by its user'],
+    references: ['https://docs.kernel.org/admin-guide/binfmt-misc.html', 'https://attack.mitre.org/techniques/T1546/'],
+    reads: ['binfmt'],
+    match: (r: RowOf<'binfmt'>) =>
+      (r.kind === 'handler' || r.kind === 'registration') && r.interpreter !== null && odd(r.interpreter)
+        ? { evidence: at(r.source ?? r.path, r.lineNumber, r.raw, { handler: r.name, interpreter: r.interpreter, flags: r.flags }), ts: tsOf(r.mtime) }
+        : null,
+  }),
+  rowRule({
     id: 'persistence.systemd.unit-in-temp',
     title: 'systemd unit file lives in a temporary directory',
     severity: 'high',
