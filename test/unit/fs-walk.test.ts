@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { isLocalFsType, isoNs, modeString, walk, type WalkEntry, type WalkOptions } from '../../src/host/fs-walk.js';
 import { Host } from '../../src/host/host.js';
 import { walkTree, type FoundEntry, type WalkJob } from '../../src/host/walk-tree.js';
-import { PROJECT, tempDir } from '../helpers.js';
+import { PROJECT, bundleForOtherUser, tempDir } from '../helpers.js';
 
 async function collect(host: Host, opts: Partial<WalkOptions> & { roots: string[] }) {
   const errors: [string, string][] = [];
@@ -257,15 +257,20 @@ test('an unreadable directory is recorded and the walk goes on (run as nobody)',
   writeFileSync(path.join(dir, 'a/open'), 'x');
   chmodSync(path.join(dir, 'a'), 0o755);
   chmodSync(path.join(dir, 'a/secret'), 0o700);
-  const script = `
-    import { walk } from ${JSON.stringify(path.join(PROJECT, 'src/host/fs-walk.ts'))};
+  // nobody cannot read a checkout under /root (0700) or tsx's cache: it runs a bundle of the script instead
+  const entry = path.join(dir, 'walk-as-nobody.ts');
+  writeFileSync(
+    entry,
+    `import { walk } from ${JSON.stringify(path.join(PROJECT, 'src/host/fs-walk.ts'))};
     import { Host } from ${JSON.stringify(path.join(PROJECT, 'src/host/host.ts'))};
     const host = await Host.open();
-    const seen = [], errors = [];
-    for await (const e of walk(host, { roots: [${JSON.stringify(path.join(dir, 'a'))}], signal: new AbortController().signal, onError: (p, c) => errors.push([p.toString(), c]) })) seen.push(e.name.toString());
-    console.log(JSON.stringify({ seen, errors }));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: PROJECT });
-  if (r.status !== 0) return t.skip(`could not run as nobody: ${r.stderr.toString().slice(0, 200)}`);
+    const seen: string[] = [], errors: [string, string][] = [];
+    for await (const e of walk(host, { roots: [process.argv[2]!], signal: new AbortController().signal, onError: (p, c) => errors.push([p.toString(), c]) })) seen.push(e.name.toString());
+    console.log(JSON.stringify({ seen, errors }));`,
+  );
+  const bundle = bundleForOtherUser(entry, dir);
+  const r = spawnSync(process.execPath, [bundle, path.join(dir, 'a')], { uid: 65534, gid: 65534, cwd: dir });
+  assert.equal(r.status, 0, r.stderr.toString());
   const { seen, errors } = JSON.parse(r.stdout.toString()) as { seen: string[]; errors: [string, string][] };
   assert.deepEqual(seen.sort(), ['a', 'open', 'secret']);
   assert.deepEqual(errors, [[path.join(dir, 'a/secret'), 'EACCES']]);
