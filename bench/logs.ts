@@ -2,6 +2,7 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { buildChild } from './lib/child.js';
+import { prng } from './lib/data.js';
 import { MB, WORK, envInt, fmt, median, mustRun, saveResult, table, waitQuiet, warm } from './lib/measure.js';
 
 /**
@@ -22,11 +23,6 @@ import { MB, WORK, envInt, fmt, median, mustRun, saveResult, table, waitQuiet, w
  * peak in the second half of the run against the peak in the first half.
  */
 const DIR = path.join(WORK, 'logs');
-
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIRECT_MAP, writeKcore } from '../test/fixtures/memory/kcore.js';
-import { MB, REPO, WORK, envInt, fmt, median, mustRun, rmrf, run, saveResult, table, waitQuiet, warm } from './lib/measure.js';
+import { MB, REPO, WORK, envInt, fmt, median, mustRun, rmrf, run, saveResult, settle, table, waitQuiet, warm } from './lib/measure.js';
 
 /**
  * Issue 5's figures. Physical memory: a synthetic kcore-format file of
@@ -64,8 +64,7 @@ async function physicalRounds(rounds: number): Promise<{ goldhour: Round[]; dd: 
   const goldhour: Round[] = [];
   const dd: Round[] = [];
   for (let r = 1; r <= rounds; r++) {
-    // Each timed run starts with no dirty pages: otherwise it pays for the writeback of the one before it.
-    await mustRun('sync', []);
+    await settle();
     let busy = await waitQuiet();
     const out = path.join(DIR, `case-${r}`);
     await rmrf(out);
@@ -77,7 +76,7 @@ async function physicalRounds(rounds: number): Promise<{ goldhour: Round[]; dd: 
 
     const ddOut = path.join(DIR, 'dd.out');
     await rmrf(ddOut);
-    await mustRun('sync', []);
+    await settle();
     busy = await waitQuiet();
     const d = await run(TIME, ['-f', '%e %M', 'dd', `if=${kcore}`, `of=${ddOut}`, 'bs=16M', 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const [wall, rssKb] = (d.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { buildChild, runChild } from './lib/child.js';
 import { CaseWriter, addFile, caseHeader, listFiles, seal, target } from './lib/case.js';
 import { TREE, ensureBig, ensureSmall } from './lib/fixture.js';
-import { MB, WORK, envInt, fmt, median, mustRun, rmrf, saveResult, table, timed, waitQuiet, warm } from './lib/measure.js';
+import { MB, WORK, envInt, fmt, median, mustRun, rmrf, saveResult, settle, table, timed, waitQuiet, warm } from './lib/measure.js';
 
 /**
  * Archive throughput on one tree (the 2 GiB file plus 2,000 small files), warm
@@ -117,15 +117,6 @@ export async function tarBench(): Promise<void> {
   results.tgz = { rounds: tgzRows, median: tgzMed, vsTarCzf: tgzRatio };
 
   console.log(`saved ${await saveResult('tar', results)}`);
-}
-
-/**
- * Flushes what the previous run left dirty (2 GiB written, then deleted on an
- * ext4 mounted with `discard`), so that no timed run pays for the writeback of
- * the one before it: before this, whichever ran second inherited tar's.
- */
-async function settle(): Promise<void> {
-  await mustRun('sync', []);
 }
 
 const rate = (bytes: number, ms: number) => bytes / MB / (ms / 1000);

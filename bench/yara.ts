@@ -6,7 +6,7 @@ import { iocLogMatcher, loadIndicators } from '../src/detect/ioc/index.js';
 import { loadYaraRules } from '../src/detect/yara/index.js';
 import type { YaraTarget } from '../src/detect/yara/scanner.js';
 import { Host } from '../src/host/host.js';
-import { MiB } from './lib/data.js';
+import { MiB, prng } from './lib/data.js';
 import { MB, REPO, WORK, envInt, fmt, median, mustRun, run, saveResult, table, waitQuiet, warm } from './lib/measure.js';
 
 /**
@@ -38,11 +38,6 @@ const DATA = path.join(DIR, 'data');
 const RULES_DIR = path.join(DIR, 'rules');
 const RULES = path.join(RULES_DIR, 'bench.yar');
 const MARKER = ['GOLDHOUR', 'BENCH', 'PLANTED'].join('-');
-
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
-}
 
 function benchRules(): string {
   const rnd = prng(7);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { Finding } from '../src/detect/finding.js';
 
 export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RUN_JS = path.join(PROJECT, 'bin', 'run.js');
@@ -61,4 +62,12 @@ export function bundleForOtherUser(entry: string, outDir: string): string {
   });
   chmodSync(out, 0o644);
   return out;
+}
+
+/** A bundle directory's findings.jsonl, each line held to the findings contract. */
+export function readFindings(bundleDir: string): Finding[] {
+  return readFileSync(path.join(bundleDir, 'findings.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Finding.parse(JSON.parse(l)));
 }

@@ -5,6 +5,12 @@ import path from 'node:path';
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
+/** A seeded linear congruential generator in [0, 1): generated bench data is the same every run. */
+export function prng(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+}
+
 /**
  * A deterministic-enough stand-in for a memory or disk image: 1 MiB runs of
  * random bytes (40%), zeros (20%) and English-like text (40%). Hashing and tar

@@ -87,6 +87,16 @@ export async function waitQuiet(): Promise<number> {
   }
 }
 
+/**
+ * Flushes what earlier runs left dirty (gigabytes written, then deleted on an
+ * ext4 mounted with `discard`), so that no timed run pays for the writeback
+ * of the one before it: without it, whichever tool ran second inherited the
+ * other's.
+ */
+export async function settle(): Promise<void> {
+  await mustRun('sync', []);
+}
+
 /** Reads every file under `dir` once so the runs compare warm page cache, not the disk. */
 export async function warm(paths: string[]): Promise<void> {
   await mustRun('sh', ['-c', 'find "$@" -type f -exec cat {} + > /dev/null', 'warm', ...paths]);

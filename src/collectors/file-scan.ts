@@ -6,7 +6,7 @@ import { parseGetcap } from '../host/getcap.js';
 import { HashPool } from '../host/hash-pool.js';
 import { HostReadError, type Host } from '../host/host.js';
 import { readOwners } from '../host/owners.js';
-import type { CollectorContext, CollectorSettings } from './collector.js';
+import type { CollectorSettings } from './collector.js';
 import { defineCollector } from './collector.js';
 import { TEMP_PLACES } from './temp-files.js';
 import { contentColumns, linkColumns, linkFacts, shown, walkedFileColumns, walkedFileFacts } from './walked-file.js';

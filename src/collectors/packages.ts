@@ -263,12 +263,12 @@ function* lineSlices(data: Buffer, bytes: number): Generator<{ slice: Buffer; li
 }
 
 async function copyChanged(ctx: CollectorContext, hostPath: Buffer): Promise<boolean> {
-  const text = hostPath.toString('utf8');
-  if (!Buffer.from(text).equals(hostPath)) {
-    ctx.error(encodeHostPath(hostPath).text, 'EBADNAME', 'changed packaged file whose name is not valid UTF-8: not copied');
+  const shown = encodeHostPath(hostPath);
+  if (shown.base64) {
+    ctx.error(shown.text, 'EBADNAME', 'changed packaged file whose name is not valid UTF-8: not copied');
     return false;
   }
-  return ctx.copyFile(text, { maxBytes: COPY_MAX_MIB * 1024 * 1024 });
+  return ctx.copyFile(shown.text, { maxBytes: COPY_MAX_MIB * 1024 * 1024 });
 }
 
 async function checkFile(

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { IMAGE_FORMATS, type ImageFormat } from '../acquire/memory/image-format.js';
 import { BaseCommand } from '../lib/base-command.js';
+import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError } from '../lib/user-error.js';
 
@@ -34,13 +35,9 @@ Exit codes: 0 complete bundle; 3 partial bundle (a dump incomplete, or the outpu
     format: Flags.string({ char: 'f', options: [...IMAGE_FORMATS], default: 'lime', description: 'image layout: lime (Volatility), padded (offset = physical address), raw (ranges back to back)' }),
     tool: Flags.string({ description: 'acquire with an external tool: avml (from the system directories or beside goldhour), a path to avml, or a path to a LiME module (.ko)', exclusive: ['pid', 'source', 'iomem', 'max-size', 'stdout'] }),
     'max-size': Flags.string({ description: 'stop after this much memory (bytes, or with K, M, G, T)', exclusive: ['pid'] }),
-    out: Flags.string({ char: 'o', description: 'bundle path: a new or empty directory (dir) or a new file (archives)', exclusive: ['stdout'] }),
+    ...BUNDLE_FLAGS,
     stdout: Flags.boolean({ description: 'stream the bundle as tar to stdout; nothing is written on the host' }),
     bundle: Flags.string({ options: ['dir', 'tar', 'tgz', 'zip'], description: 'bundle format [default: dir, tar with --stdout]' }),
-    json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
-    quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
-    case: Flags.string({ description: 'case identifier [default: HOSTNAME-UTCSTAMP]' }),
-    examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
   };
 
   async run(): Promise<void> {

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import path from 'node:path';
 import type { BackgroundState } from '../acquire/pcap/background.js';
 import { BaseCommand } from '../lib/base-command.js';
+import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError, errorMessage } from '../lib/user-error.js';
 
@@ -37,14 +38,10 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (the tool exited on its o
     filter: Flags.string({ description: 'BPF capture filter, e.g. "host 203.0.113.7 and port 443"' }),
     snaplen: Flags.integer({ description: 'bytes kept of each packet', default: DEFAULT_SNAPLEN, min: 64, max: DEFAULT_SNAPLEN }),
     tool: Flags.string({ options: ['tcpdump', 'dumpcap'], description: 'capture tool [default: tcpdump, else dumpcap]' }),
-    out: Flags.string({ char: 'o', description: 'bundle path: a new or empty directory (dir) or a new file (archives)', exclusive: ['stdout'] }),
+    ...BUNDLE_FLAGS,
     stdout: Flags.boolean({ description: 'stream the bundle (tar unless --format says otherwise) to stdout' }),
     format: Flags.string({ char: 'f', options: ['dir', 'tar', 'tgz', 'zip'], description: 'bundle format [default: dir, tar with --stdout]' }),
     staging: Flags.directory({ description: 'where the private staging directory is made [default: beside the bundle; $TMPDIR with --stdout]' }),
-    case: Flags.string({ description: 'case identifier [default: HOSTNAME-UTCSTAMP]' }),
-    examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
-    json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
-    quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
     background: Flags.boolean({ description: 'return at once; a detached goldhour captures (stop it with --stop BUNDLE)' }),
     stop: Flags.string({ description: 'stop the background capture writing BUNDLE and wait until it has sealed' }),
     'background-child': Flags.boolean({ hidden: true }),

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS } from '../collectors/collector.js';
 import { BaseCommand, splitList } from '../lib/base-command.js';
+import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError, errnoCode } from '../lib/user-error.js';
 
@@ -24,17 +25,13 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
   static override flags = {
     root: Flags.directory({ description: 'examine a mounted image at DIR instead of the live system' }),
     proc: Flags.directory({ description: 'a saved /proc for --root' }),
-    out: Flags.string({ char: 'o', description: 'bundle path: a new or empty directory (dir) or a new file (archives)', exclusive: ['stdout'] }),
+    ...BUNDLE_FLAGS,
     stdout: Flags.boolean({ description: 'stream the bundle (tar unless --format says otherwise) to stdout; nothing is written on the host' }),
     format: Flags.string({ char: 'f', options: ['dir', 'tar', 'tgz', 'zip'], description: 'bundle format [default: dir, tar with --stdout, tgz with --encrypt-to]' }),
     only: Flags.string({ description: 'run only these collectors (comma-separated)' }),
     skip: Flags.string({ description: 'skip these collectors (comma-separated)' }),
-    json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
-    case: Flags.string({ description: 'case identifier [default: HOSTNAME-UTCSTAMP]' }),
-    examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
     sign: Flags.file({ description: 'Ed25519 private key (PEM) to sign manifest.json (writes manifest.sig)' }),
     'encrypt-to': Flags.string({ description: 'age X25519 recipient (age1...); the whole bundle stream is encrypted', multiple: true }),
-    quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
     gentle: Flags.boolean({ description: 'besides the default low CPU and idle I/O priority, keep goldhour on one CPU', exclusive: ['full-speed'] }),
     'full-speed': Flags.boolean({ description: 'do not lower goldhour\'s priority (by default a live triage yields to the server\'s own work)' }),
     'copy-deleted': Flags.boolean({ description: 'copy executables of running processes that were deleted from disk into the bundle' }),

@@ -1,4 +1,4 @@
-import { fileChunks } from '../evidence/file-chunks.js';
+import { CHUNK, fileChunks } from '../evidence/file-chunks.js';
 import { HostReadError, type Host, type OpenedFile } from '../host/host.js';
 import { errnoCode, errorMessage } from '../lib/user-error.js';
 import { contentOf, LineSplitter, type ContentNotes } from './logs/content.js';
@@ -65,10 +65,9 @@ export function triageLogFeed(create: LogFeed['create'], fromHost: LogOpener): L
 }
 
 const JOURNAL_EXPORT_COMMAND = /^journalctl .*-o export/;
-const CHUNK_BYTES = 1024 * 1024;
 
 async function* bufferChunks(data: Buffer): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
+  for (let at = 0; at < data.length; at += CHUNK) yield data.subarray(at, at + CHUNK);
 }
 
 /**

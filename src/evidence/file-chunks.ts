@@ -8,21 +8,7 @@ export const CHUNK = 1024 * 1024;
  * node's default 64 KiB, see docs/decisions.md). Stops at `limit` bytes.
  */
 export async function* fileChunks(fh: fsp.FileHandle, limit = Infinity, start = 0): AsyncGenerator<Buffer> {
-  let pos = start;
-  const end = start + limit;
-  const readAt = (p: number) => {
-    const want = Math.min(CHUNK, end - p);
-    if (want <= 0) return Promise.resolve({ bytesRead: 0, buffer: Buffer.alloc(0) });
-    return fh.read(Buffer.allocUnsafe(want), 0, want, p);
-  };
-  let pending = readAt(pos);
-  for (;;) {
-    const { bytesRead, buffer } = await pending;
-    if (bytesRead === 0) return;
-    pos += bytesRead;
-    pending = readAt(pos);
-    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-  }
+  yield* readAhead(fh, limit, start, (want) => Buffer.allocUnsafe(want));
 }
 
 /** Buffers in the ring of recycledFileChunks (see CaseWriter.addStream for why four is enough). */
@@ -40,24 +26,11 @@ export const RING = 4;
 export async function* recycledFileChunks(fh: fsp.FileHandle, limit = Infinity, start = 0): AsyncGenerator<Buffer> {
   const ring: Buffer[] = [];
   let turn = 0;
-  let pos = start;
-  const end = start + limit;
-  const readAt = (p: number) => {
-    const want = Math.min(CHUNK, end - p);
-    if (want <= 0) return Promise.resolve({ bytesRead: 0, buffer: Buffer.alloc(0) });
+  yield* readAhead(fh, limit, start, (want) => {
     const slot = turn++ % RING;
-    const buf = ring[slot] ?? Buffer.allocUnsafeSlow(want);
-    ring[slot] = buf.length >= want ? buf : Buffer.allocUnsafeSlow(want);
-    return fh.read(ring[slot]!, 0, want, p);
-  };
-  let pending = readAt(pos);
-  for (;;) {
-    const { bytesRead, buffer } = await pending;
-    if (bytesRead === 0) return;
-    pos += bytesRead;
-    pending = readAt(pos);
-    yield buffer.subarray(0, bytesRead);
-  }
+    const buf = ring[slot];
+    return (ring[slot] = buf && buf.length >= want ? buf : Buffer.allocUnsafeSlow(want));
+  });
 }
 
 /** Delivers exactly `size` bytes: extra bytes are cut, a short source is zero-padded (both reported). */
@@ -84,5 +57,24 @@ export async function* exactly(
     report.padded += pad.length;
     left -= pad.length;
     yield pad;
+  }
+}
+
+/** Chunks of up to CHUNK bytes from `start` to `limit` bytes on, the next read in flight while one is used; `bufferFor` gives each read its buffer. */
+async function* readAhead(fh: fsp.FileHandle, limit: number, start: number, bufferFor: (want: number) => Buffer): AsyncGenerator<Buffer> {
+  let pos = start;
+  const end = start + limit;
+  const readAt = (p: number) => {
+    const want = Math.min(CHUNK, end - p);
+    if (want <= 0) return Promise.resolve({ bytesRead: 0, buffer: Buffer.alloc(0) });
+    return fh.read(bufferFor(want), 0, want, p);
+  };
+  let pending = readAt(pos);
+  for (;;) {
+    const { bytesRead, buffer } = await pending;
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    pending = readAt(pos);
+    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
   }
 }

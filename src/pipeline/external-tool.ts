@@ -9,18 +9,21 @@ export const TRUSTED_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 export async function locateProgram(program: string): Promise<string | null> {
   if (program.includes('/')) throw new Error(`program name expected, got a path: ${program}`);
   for (const dir of TRUSTED_DIRS) {
-    const p = path.join(dir, program);
-    try {
-      const st = await fsp.stat(p);
-      if (st.isFile()) {
-        await fsp.access(p, C.X_OK);
-        return p;
-      }
-    } catch {
-      // not in this directory
-    }
+    const p = await executableAt(path.join(dir, program));
+    if (p) return p;
   }
   return null;
+}
+
+/** p itself when it is a regular file this process may execute (links followed), else null. */
+export async function executableAt(p: string): Promise<string | null> {
+  try {
+    if (!(await fsp.stat(p)).isFile()) return null;
+    await fsp.access(p, C.X_OK);
+    return p;
+  } catch {
+    return null;
+  }
 }
 
 const hashCache = new Map<string, Promise<string | null>>();

@@ -10,6 +10,7 @@ import type { Tagged } from '../detect/rows.js';
 import { RULES } from '../detect/rules/index.js';
 import { YARA_RULE, yaraTargets, type EngineExtraction, type YaraScanner, type YaraTarget } from '../detect/yara/index.js';
 import { VERDICT_FILE, verdictOf, type Verdict } from '../detect/verdict.js';
+import { bundleFailure } from '../evidence/bundle-failure.js';
 import { CaseWriter, type BundleTarget, type SealResult } from '../evidence/case-writer.js';
 import type { CollectorRun } from '../evidence/manifest.js';
 import type { Signer } from '../evidence/signing.js';
@@ -17,7 +18,7 @@ import { DiskFullError } from '../evidence/space-guard.js';
 import { Host } from '../host/host.js';
 import { preferSmallHeap } from '../lib/small-heap.js';
 import { logErr } from '../lib/terminal.js';
-import { UserError, errnoCode } from '../lib/user-error.js';
+import { UserError } from '../lib/user-error.js';
 import { buildCaseHeader, type CaseOptions } from './case-header.js';
 import { interruptOnSignals } from './interrupt.js';
 import { yieldToProduction, type PriorityMode } from './priority.js';
@@ -130,9 +131,7 @@ export async function triage(opts: TriageOptions): Promise<TriageResult> {
     const sealed = await writer.seal({ status: reason ? 'partial' : 'complete', reason, findings: findingsText, signer: opts.signer });
     return { ...sealed, collectors: writer.collectorRuns, interruptedBy: interrupt.signal.aborted ? String(interrupt.signal.reason) : null, findings, verdict };
   } catch (err) {
-    if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
-    if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
-    throw err;
+    throw bundleFailure(err);
   } finally {
     interrupt.dispose();
   }

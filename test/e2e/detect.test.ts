@@ -7,7 +7,7 @@ import { detectBundle } from '../../src/detect/bundle.js';
 import { Finding } from '../../src/detect/finding.js';
 import { Verdict } from '../../src/detect/verdict.js';
 import { buildRoot } from '../fixture-root.js';
-import { PROJECT, runCli, tempDir } from '../helpers.js';
+import { PROJECT, readFindings, runCli, tempDir } from '../helpers.js';
 
 const SAVED_PROC = path.join(PROJECT, 'test/fixtures/proc/saved');
 const ELF = readFileSync('/usr/bin/true');
@@ -98,13 +98,6 @@ function compromisedHost(dir: string): string {
   put(root, 'var/log/auth.log', authLog);
   utimesSync(path.join(root, 'var/log/auth.log'), new Date('2026-11-22T02:00:00Z'), new Date('2026-11-22T02:00:00Z'));
   return root;
-}
-
-function readFindings(out: string): Finding[] {
-  return readFileSync(path.join(out, 'findings.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => Finding.parse(JSON.parse(l)));
 }
 
 test('a compromised image: findings name the planted things by rule and host path, and the verdict is compromised', async (t) => {

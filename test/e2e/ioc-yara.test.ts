@@ -11,10 +11,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { Finding } from '../../src/detect/finding.js';
 import { Verdict } from '../../src/detect/verdict.js';
 import { buildRoot } from '../fixture-root.js';
-import { PROJECT, runCli, tempDir } from '../helpers.js';
+import { PROJECT, readFindings, runCli, tempDir } from '../helpers.js';
 
 const DROPPER = Buffer.from('#!/bin/sh\n# stage two\nexec /tmp/.cache/kworkerd\n');
 const MARKED = Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(200), Buffer.from('goldhour-test-implant-7f3a'), Buffer.alloc(64)]);
@@ -38,13 +37,6 @@ function plantedHost(dir: string): string {
   put(root, 'var/log/auth.log', 'Nov 22 09:00:01 web01 sshd[812]: Accepted publickey for alice from 192.0.2.44 port 50122 ssh2\nNov 22 09:05:12 web01 sshd[901]: Failed password for root from 203.0.113.66 port 40022 ssh2\n');
   put(root, 'var/log/auth.log.2.gz', gzipSync('Nov 20 08:00:00 web01 sshd[700]: Connection closed by 192.0.2.9 port 1\nNov 20 08:00:01 web01 sshd[701]: Invalid user admin from 198.51.100.23 port 2\n'));
   return root;
-}
-
-function readFindings(out: string): Finding[] {
-  return readFileSync(path.join(out, 'findings.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => Finding.parse(JSON.parse(l)));
 }
 
 test('--ioc: a crontab domain, a temp file hash and log addresses (plain and gzipped) become findings with host paths', async (t) => {

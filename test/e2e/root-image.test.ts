@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { COLLECTORS } from '../../src/collectors/index.js';
 import { encodeHostPath } from '../../src/lib/host-path.js';
 import { ED25519_FP } from '../fixtures/persistence-b/plant.js';
-import { PROJECT, runCli } from '../helpers.js';
+import { PROJECT, readFindings, runCli } from '../helpers.js';
 
 /**
  * `goldhour triage --root` of a real Debian system: debootstrap's minbase of
@@ -285,7 +285,7 @@ test('--root triage of a Debian image: every collector, every planted trace, raw
   assert.ok(rows['file-scan']!.some((r) => r.path === '/usr/bin/sudo' && (r.reasons as string[]).includes('setuid')), 'the image\'s own sudo');
 
   // the scenario figure: each planted technique found by the right rule at the right host path
-  const findings = readFileSync(path.join(out, 'findings.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; evidence: { path: string | null } });
+  const findings = readFindings(out);
   const scenario: [string, string][] = [
     ['persistence.cron.download-exec', '/var/spool/cron/crontabs/root'],
     ['persistence.cron.temp-exec', encodeHostPath(NON_UTF8_CRON).text],

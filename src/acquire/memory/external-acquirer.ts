@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CaseWriter } from '../../evidence/case-writer.js';
 import { recycledFileChunks } from '../../evidence/file-chunks.js';
 import { UserError, errnoCode } from '../../lib/user-error.js';
-import { execProgram, locateProgram, programSha256 } from '../../pipeline/external-tool.js';
+import { executableAt, execProgram, locateProgram, programSha256 } from '../../pipeline/external-tool.js';
 import { LIME_MAGIC } from './image-format.js';
 import { LimeFormatError, readLimeRecords } from './lime-reader.js';
 import { fromHandle } from './positioned-file.js';
@@ -49,16 +49,6 @@ export async function resolveAcquirer(spec: string): Promise<ExternalAcquirer> {
   const exe = await executableAt(full);
   if (!exe) throw new UserError(`--tool ${spec}: not an executable file`);
   return { kind: 'avml', path: exe };
-}
-
-async function executableAt(p: string): Promise<string | null> {
-  try {
-    if (!(await fsp.stat(p)).isFile()) return null;
-    await fsp.access(p, C.X_OK);
-    return p;
-  } catch {
-    return null;
-  }
 }
 
 interface Step {

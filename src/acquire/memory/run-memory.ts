@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { bundleFailure } from '../../evidence/bundle-failure.js';
 import { CaseWriter, type BundleTarget, type SealResult } from '../../evidence/case-writer.js';
 import { DiskFullError } from '../../evidence/space-guard.js';
 import { Host } from '../../host/host.js';
 import { logErr, termSafe } from '../../lib/terminal.js';
-import { UserError, errnoCode } from '../../lib/user-error.js';
+import { UserError } from '../../lib/user-error.js';
 import { buildCaseHeader, type CaseOptions } from '../../pipeline/case-header.js';
 import { interruptOnSignals } from '../../pipeline/interrupt.js';
 import { AcquirerFailed, acquireWithTool, checkToolSpace, resolveAcquirer, type ExternalAcquirer } from './external-acquirer.js';
@@ -90,9 +91,7 @@ export async function runMemory(opts: MemoryOptions): Promise<MemoryResult> {
       const sealed = await writer.seal({ status: reason ? 'partial' : 'complete', reason, findings: '', signer: null });
       return { ...sealed, interruptedBy, image, processes };
     } catch (err) {
-      if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
-      if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
-      throw err;
+      throw bundleFailure(err);
     } finally {
       interrupt.dispose();
     }

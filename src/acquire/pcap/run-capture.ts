@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
+import { bundleFailure } from '../../evidence/bundle-failure.js';
 import { CaseWriter, type BundleTarget, type SealResult } from '../../evidence/case-writer.js';
 import type { ExternalTool } from '../../evidence/manifest.js';
-import { DiskFullError } from '../../evidence/space-guard.js';
 import { Host } from '../../host/host.js';
 import { logErr, termSafe } from '../../lib/terminal.js';
 import { UserError, errnoCode, errorMessage } from '../../lib/user-error.js';
@@ -82,9 +82,7 @@ export async function capturePackets(opts: PcapOptions): Promise<PcapResult> {
   try {
     return await capture(opts, { tool, link, writer, staging, caseId: header.case.id, preflightRecord: check.record });
   } catch (err) {
-    if (err instanceof DiskFullError) throw new UserError(`output device full and the bundle could not be sealed: ${err.message}`, 3);
-    if (errnoCode(err) === 'EPIPE') throw new UserError('the output stream closed before the bundle was finished (EPIPE)', 3);
-    throw err;
+    throw bundleFailure(err);
   }
 }
 

@@ -1,21 +1,13 @@
-import type { Severity } from '../finding.js';
+import type { RuleInfo } from '../rule.js';
 
 /**
- * A log rule as data, after Sigma: what it catches, why it matters, what to
- * do next and when it misfires. ATT&CK IDs follow Enterprise ATT&CK v19, as
- * the rest of goldhour (src/detect/attack.ts); none of the techniques named
- * here moved in v19's renumbering.
+ * A log rule as data, described the way every rule is (RuleInfo: after Sigma,
+ * what it catches, why it matters, what to do next and when it misfires).
+ * ATT&CK IDs follow Enterprise ATT&CK v19, as the rest of goldhour
+ * (src/detect/attack.ts); none of the techniques named here moved in v19's
+ * renumbering.
  */
-export interface LogRuleMeta {
-  id: string;
-  title: string;
-  severity: Severity;
-  attack: readonly string[];
-  /** One paragraph a responder acts on. */
-  description: string;
-  falsepositives: readonly string[];
-  references: readonly string[];
-}
+export type LogRuleMeta = RuleInfo;
 
 /**
  * A rule's positive and negative cases, kept beside it: log texts of one

@@ -1,0 +1,10 @@
+import { Flags } from '@oclif/core';
+
+/** The flags every command that writes a case bundle takes, in the same words (triage, memory, pcap). */
+export const BUNDLE_FLAGS = {
+  out: Flags.string({ char: 'o', description: 'bundle path: a new or empty directory (dir) or a new file (archives)', exclusive: ['stdout'] }),
+  case: Flags.string({ description: 'case identifier [default: HOSTNAME-UTCSTAMP]' }),
+  examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
+  json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
+  quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
+};
