@@ -4,7 +4,8 @@ import path from 'node:path';
 import { encodeHostPath } from '../lib/host-path.js';
 import { UserError, errnoCode, errorMessage } from '../lib/user-error.js';
 import type { ByteWriter } from './archive/byte-writer.js';
-import { FileByteWriter, StreamByteWriter, ageStage, createEvidenceFile, gzipStage } from './archive/outputs.js';
+import type { HashedOutput } from './archive/hashed-output.js';
+import { ageStage, createEvidenceFile, fileOutput, gzipStage, streamOutput } from './archive/outputs.js';
 import { CustodyLog, sha256Hex, type CustodyEvent } from './custody.js';
 import { exactly } from './file-chunks.js';
 import {
@@ -88,7 +89,7 @@ export class CaseWriter {
     private readonly sink: BundleSink,
     readonly location: string,
     private readonly guard: SpaceGuard | null,
-    private readonly finalStage: FileByteWriter | StreamByteWriter | null,
+    private readonly finalStage: HashedOutput | null,
     private readonly header: CaseHeader,
     private readonly encrypted: boolean,
   ) {}
@@ -117,7 +118,7 @@ export class CaseWriter {
       await fsp.rm(out, { force: true });
       throw err;
     }
-    const last = new FileByteWriter(fh, guard);
+    const last = fileOutput(fh, guard);
     return new CaseWriter(await archiveSink(target, last), out, guard, last, header, encrypted).opened();
   }
 
@@ -350,15 +351,15 @@ async function* toAsync(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
  * descriptor on the same file (append mode: it continues wherever the shell's
  * left off) writes behind the hashing from the pool instead, at twice the speed.
  */
-async function stdoutStage(): Promise<FileByteWriter | StreamByteWriter> {
+async function stdoutStage(): Promise<HashedOutput> {
   if (fstatSync(1).isFile()) {
     try {
-      return new FileByteWriter(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, false);
+      return fileOutput(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, false);
     } catch {
       // no /proc: node's own stream still works
     }
   }
-  return new StreamByteWriter(process.stdout);
+  return streamOutput(process.stdout);
 }
 
 async function archiveSink(target: BundleTarget, last: ByteWriter): Promise<BundleSink> {

@@ -5,12 +5,12 @@ import { Worker } from 'node:worker_threads';
  * The archive stream's own SHA-256, computed on a worker thread. Every byte of
  * an archive was already hashed once as an artefact on the main thread; hashing
  * it a second time there capped a tar bundle at half of node:crypto's speed.
- * Bytes are gathered into 1 MiB batches (a tar header is 512 bytes; a batch per
- * header would cost more in messages than in hashing), each batch is
- * transferred, not copied, and comes back with the worker's acknowledgement to
- * be filled again, so memory stays at a few batches. Like the hash pool, the
- * worker is an evaluated string: the same under tsx, lib/ and the single-file
- * build; where it cannot start, hashing falls back to this thread.
+ * Batches are transferred to the worker, not copied, and come back with its
+ * answer, in order. (Shared memory would let one batch be hashed and written
+ * at once, but writing from a SharedArrayBuffer cost the kernel three times
+ * as much as from ordinary memory: docs/decisions.md.) Like the hash pool, the worker
+ * is an evaluated string: the same under tsx, lib/ and the single-file build;
+ * where it cannot start, hashing falls back to this thread.
  */
 const WORKER_CODE = `
 const { parentPort } = require('node:worker_threads');
@@ -23,19 +23,17 @@ parentPort.on('message', (m) => {
 });
 `;
 
-const BATCH = 4 * 1024 * 1024;
-/** Batches handed to the worker and not yet acknowledged before update() waits. */
-const MAX_IN_FLIGHT = 2;
+interface Waiting<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
 
 export class OffThreadHash {
   private readonly worker: Worker | null;
   private readonly local: Hash | null;
-  private batch: Buffer;
-  private filled = 0;
-  private readonly spare: ArrayBuffer[] = [];
-  private inFlight = 0;
-  private waiter: (() => void) | null = null;
-  private digestWaiter: ((hex: string) => void) | null = null;
+  /** Batches given to the worker, oldest first: it answers them in order. */
+  private readonly waiting: Waiting<ArrayBuffer>[] = [];
+  private digestWaiter: Waiting<string> | null = null;
   private failure: Error | null = null;
 
   constructor() {
@@ -47,87 +45,52 @@ export class OffThreadHash {
     }
     this.worker = worker;
     this.local = worker ? null : createHash('sha256');
-    this.batch = Buffer.allocUnsafeSlow(BATCH);
-    worker?.on('message', (m: { buf?: ArrayBuffer; digest?: string }) => {
-      if (m.digest !== undefined) {
-        this.digestWaiter?.(m.digest);
-        return;
-      }
-      if (m.buf) this.spare.push(m.buf);
-      this.inFlight--;
-      this.wake();
+    worker?.on('message', (m: { digest?: string; buf?: ArrayBuffer }) => {
+      if (m.digest !== undefined) return this.digestWaiter?.resolve(m.digest);
+      this.waiting.shift()?.resolve(m.buf!);
+      if (this.waiting.length === 0) worker.unref();
     });
-    // Unreferenced: a bundle that fails half-way must not keep the process alive; waits below reference it.
+    // Unreferenced while idle: a bundle that fails half-way must not keep the process alive.
     worker?.unref();
     worker?.on('error', (err) => this.fail(err));
     worker?.on('exit', () => this.fail(new Error('the hashing thread exited')));
   }
 
-  /** Takes a copy of the bytes; resolves at once unless the worker is behind. */
-  async update(chunk: Uint8Array): Promise<void> {
+  /**
+   * Hashes the first `len` bytes of `batch` next. The batch is the worker's
+   * (detached here) until it comes back as the resolved value.
+   */
+  update(batch: ArrayBuffer, len: number): Promise<ArrayBuffer> {
     if (this.local) {
-      this.local.update(chunk);
-      return;
+      this.local.update(new Uint8Array(batch, 0, len));
+      return Promise.resolve(batch);
     }
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, BATCH - this.filled);
-      this.batch.set(chunk.subarray(off, off + n), this.filled);
-      this.filled += n;
-      off += n;
-      if (this.filled === BATCH) await this.send();
-    }
+    if (this.failure) return Promise.reject(this.failure);
+    const worker = this.worker!;
+    return new Promise<ArrayBuffer>((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      worker.ref();
+      worker.postMessage({ buf: batch, len }, [batch]);
+    });
   }
 
+  /** The SHA-256 of everything updated so far; call once, after every update has resolved. */
   async digest(): Promise<string> {
     if (this.local) return this.local.digest('hex');
-    if (this.filled > 0) await this.send();
+    if (this.failure) throw this.failure;
     const worker = this.worker!;
-    this.check();
     worker.ref();
     const hex = await new Promise<string>((resolve, reject) => {
-      this.digestWaiter = resolve;
-      this.waiter = () => {
-        if (this.failure) reject(this.failure);
-      };
+      this.digestWaiter = { resolve, reject };
       worker.postMessage({ digest: true });
     });
     await worker.terminate();
     return hex;
   }
 
-  /** Stops the worker without a digest (the bundle failed). */
-  async dispose(): Promise<void> {
-    await this.worker?.terminate();
-  }
-
-  private async send(): Promise<void> {
-    if (this.inFlight >= MAX_IN_FLIGHT) {
-      this.worker!.ref();
-      while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) await new Promise<void>((resolve) => (this.waiter = resolve));
-      this.worker!.unref();
-    }
-    this.check();
-    const buf = this.batch.buffer as ArrayBuffer;
-    this.worker!.postMessage({ buf, len: this.filled }, [buf]);
-    this.inFlight++;
-    const reuse = this.spare.pop();
-    this.batch = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH);
-    this.filled = 0;
-  }
-
-  private check(): void {
-    if (this.failure) throw this.failure;
-  }
-
   private fail(err: Error): void {
     this.failure ??= err;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    this.digestWaiter?.reject(this.failure);
   }
 }

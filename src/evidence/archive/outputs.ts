@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { SpaceGuard, writeAll } from '../space-guard.js';
 import type { ByteWriter } from './byte-writer.js';
 import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
-import { OffThreadHash } from './off-thread-hash.js';
+import { HashedOutput } from './hashed-output.js';
 
 /** Creates a new file for evidence: never through a symlink, never over an existing file. */
 export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
@@ -12,143 +12,86 @@ export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
 }
 
 /**
- * Bytes after which the file stage starts an fdatasync in the background.
- * Linux begins writing dirty pages back only past dirty_background_ratio (10%
- * of memory), so without it a 2 GiB archive sat in the page cache until the
- * final fsync, which then waited for all of it; syncing as we go overlaps the
- * disk with the hashing, and keeps the examined host's page cache from
- * filling with our dirty pages.
+ * Bytes after which the file destination starts an fdatasync in the
+ * background. Linux begins writing dirty pages back only past
+ * dirty_background_ratio (10% of memory), so without it a 2 GiB archive sat in
+ * the page cache until the final fsync, which then waited for all of it;
+ * syncing as we go overlaps the disk with the hashing, and keeps the examined
+ * host's page cache from filling with our dirty pages.
  */
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
 /**
- * The last stage: bytes to a new file, hashed as they go so the archive's own
- * SHA-256 is known at the end. Writes go behind: write() starts the write and
- * returns once the previous one finished, so the main thread hashes the next
- * chunk while the pool thread copies this one to the kernel (one write in
- * flight keeps the file's byte order). flush() waits for the last write; the
- * tar and zip writers call it at the end of every entry, so an entry whose
- * bytes failed to reach the file still fails as itself.
+ * An archive written to a file. `durable`: data-sync as it goes and fsync at
+ * the end, so a sealed bundle is on the device. A file the shell opened for
+ * `--stdout > case.tar` is not: stdout promises what a pipe does, bytes handed
+ * to the kernel.
  */
-export class FileByteWriter implements ByteWriter {
-  private readonly hash = new OffThreadHash();
-  private pending: Promise<void> = Promise.resolve();
-  private syncing: Promise<void> | null = null;
-  private unsynced = 0;
-  private failure: unknown = null;
-  bytes = 0;
-
-  /**
-   * `durable`: data-sync as it goes and fsync at close, so a sealed bundle is
-   * on the device. A file the shell opened for `--stdout > case.tar` is not:
-   * stdout promises what a pipe does, bytes handed to the kernel.
-   */
-  constructor(
-    private readonly fh: fsp.FileHandle,
-    private readonly guard: SpaceGuard | null,
-    private readonly durable = true,
-  ) {}
-
-  async write(chunk: Uint8Array): Promise<void> {
-    await this.flush();
-    await this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.pending = writeAll(this.fh, chunk, this.guard).catch((err: unknown) => {
-      this.failure = err;
-    });
-    this.unsynced += chunk.length;
-    if (this.durable && this.unsynced >= SYNC_EVERY_BYTES && this.syncing === null) {
-      this.unsynced = 0;
-      this.syncing = this.fh.datasync().then(
-        () => {
-          this.syncing = null;
-        },
-        (err: unknown) => {
-          this.failure ??= err;
-          this.syncing = null;
-        },
-      );
-    }
-  }
-
-  async flush(): Promise<void> {
-    await this.pending;
-    if (this.failure) throw this.failure;
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.flush();
-      await this.syncing;
-      await this.flush();
-      if (this.durable) await this.fh.sync();
-    } finally {
-      await this.fh.close();
-    }
-  }
-
-  /** After close(): the SHA-256 of every byte written. */
-  digest(): Promise<string> {
-    return this.hash.digest();
-  }
-
-  dispose(): Promise<void> {
-    return this.hash.dispose();
-  }
+export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, durable = true): HashedOutput {
+  let unsynced = 0;
+  let syncing: Promise<void> | null = null;
+  let syncFailure: unknown = null;
+  return new HashedOutput({
+    async send(bytes) {
+      if (syncFailure !== null) throw syncFailure;
+      await writeAll(fh, bytes, guard);
+      unsynced += bytes.length;
+      if (durable && unsynced >= SYNC_EVERY_BYTES && syncing === null) {
+        unsynced = 0;
+        syncing = fh.datasync().then(
+          () => {
+            syncing = null;
+          },
+          (err: unknown) => {
+            syncFailure ??= err;
+            syncing = null;
+          },
+        );
+      }
+    },
+    async end(ok) {
+      try {
+        await syncing;
+        if (syncFailure !== null) throw syncFailure;
+        if (ok && durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    },
+  });
 }
 
-/** The last stage: bytes to a Writable such as stdout, with backpressure; a closed pipe rejects. */
-export class StreamByteWriter implements ByteWriter {
-  private readonly hash = new OffThreadHash();
-  private failure: Error | null = null;
-  /** The chunk handed to the stream last, until node has passed it to the kernel. */
-  private inFlight: Promise<void> = Promise.resolve();
-  private settleInFlight: (() => void) | null = null;
-  bytes = 0;
-
-  constructor(private readonly stream: Writable) {
-    const fail = (err: Error) => {
-      this.failure ??= err;
-      this.settleInFlight?.();
-    };
-    stream.on('error', fail);
-    stream.on('close', () => fail(new Error('the output stream closed')));
-  }
-
-  /**
-   * One chunk in flight: write() returns once the previous chunk has left, so
-   * a caller may reuse that chunk's memory, and at most one chunk waits in
-   * node's buffer (a slow SSH pipe cannot make goldhour's memory grow).
-   */
-  async write(chunk: Uint8Array): Promise<void> {
-    await this.inFlight;
-    if (this.failure) throw this.failure;
-    await this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.inFlight = new Promise<void>((resolve) => {
-      this.settleInFlight = resolve;
-      this.stream.write(chunk, (err) => {
-        if (err) this.failure ??= err;
-        resolve();
+/**
+ * An archive written to a stream such as stdout, with backpressure: a send
+ * resolves once node has passed its bytes to the kernel, so a slow SSH pipe
+ * cannot make goldhour's memory grow past the batches. A closed pipe rejects.
+ */
+export function streamOutput(stream: Writable): HashedOutput {
+  let failure: Error | null = null;
+  let inFlight: ((err: Error) => void) | null = null;
+  const fail = (err: Error) => {
+    failure ??= err;
+    inFlight?.(failure);
+  };
+  stream.on('error', fail);
+  stream.on('close', () => fail(new Error('the output stream closed')));
+  const writeOut = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      inFlight = reject;
+      stream.write(bytes, (err) => {
+        inFlight = null;
+        if (err) reject(err);
+        else resolve();
       });
     });
-  }
-
-  async close(): Promise<void> {
-    await this.inFlight;
-    if (this.failure) throw this.failure;
+  return new HashedOutput({
+    send: writeOut,
     // stdout is never really ended by node; wait until what we wrote has left.
-    await new Promise<void>((resolve, reject) => this.stream.write(Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-  }
-
-  /** After close(): the SHA-256 of every byte written. */
-  digest(): Promise<string> {
-    return this.hash.digest();
-  }
-
-  dispose(): Promise<void> {
-    return this.hash.dispose();
-  }
+    end: async (ok) => {
+      if (ok) await writeOut(Buffer.alloc(0));
+    },
+  });
 }
 
 /**

@@ -39,15 +39,10 @@ export class TarWriter {
     await this.out.write(ustarHeader(entry, entry.type === 'directory' ? '5' : '0'));
   }
 
-  /**
-   * Pads the entry body to a whole block; call after writing `size` bytes.
-   * Resolves once the entry has left for the output, so a failed write (a full
-   * disk) fails this entry rather than the next one.
-   */
+  /** Pads the entry body to a whole block; call after writing `size` bytes. */
   async endEntry(size: number): Promise<void> {
     const rem = size % BLOCK;
     if (rem !== 0) await this.out.write(Buffer.alloc(BLOCK - rem));
-    await this.out.flush?.();
   }
 
   async addBuffer(entry: Omit<TarEntry, 'size'>, data: Uint8Array): Promise<void> {

@@ -84,8 +84,6 @@ export class ZipWriter {
       dd.writeUInt32LE(size, 12);
     }
     await this.emit(dd);
-    // As for tar: the entry is on its way out before it counts as added.
-    await this.out.flush?.();
     this.records.push({ name, crc: crc >>> 0, size, csize, offset, mode: meta.mode, mtime: meta.mtime, method });
   }
 
