@@ -1,7 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { CaseWriter, type BundleTarget, type CaseHeader } from '../../src/evidence/case-writer.js';
-import { recycledFileChunks } from '../../src/evidence/file-chunks.js';
 import type { Artifact } from '../../src/evidence/manifest.js';
 import { buildCaseHeader } from '../../src/pipeline/case-header.js';
 import { Host } from '../../src/host/host.js';
@@ -27,12 +26,12 @@ export function target(format: BundleTarget['format'], out: string | null, gzipL
   return { format, out, encryptTo: [], gzipLevel };
 }
 
-/** Copies one file into the bundle the way a collector keeps a raw copy: recycledFileChunks → addStream. */
+/** Copies one file into the bundle the way a collector keeps a raw copy (ctx.copyFile): open, fstat, CaseWriter.addFile. */
 export async function addFile(writer: CaseWriter, file: string, entry: string): Promise<Artifact> {
   const fh = await fsp.open(file, 'r');
   try {
     const st = await fh.stat();
-    return await writer.addStream(entry, recycledFileChunks(fh, st.size), st.size, {
+    return await writer.addFile(entry, fh, st.size, {
       source: file,
       collector: 'bench',
       sourceMtime: st.mtime,

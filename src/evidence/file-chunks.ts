@@ -22,9 +22,10 @@ export const RING = 4;
  * image 40 MB above its floor until the GC came. A chunk is overwritten once
  * the consumer has asked for the chunk after the next one, which is exactly
  * what CaseWriter.addStream promises; any other consumer uses fileChunks.
+ * `ring` may be kept for the next copy once this one is complete
+ * (CaseWriter.addFile does).
  */
-export async function* recycledFileChunks(fh: fsp.FileHandle, limit = Infinity, start = 0): AsyncGenerator<Buffer> {
-  const ring: Buffer[] = [];
+export async function* recycledFileChunks(fh: fsp.FileHandle, limit = Infinity, start = 0, ring: Buffer[] = []): AsyncGenerator<Buffer> {
   let turn = 0;
   yield* readAhead(fh, limit, start, (want) => {
     const slot = turn++ % RING;
@@ -35,7 +36,7 @@ export async function* recycledFileChunks(fh: fsp.FileHandle, limit = Infinity, 
 
 /** Delivers exactly `size` bytes: extra bytes are cut, a short source is zero-padded (both reported). */
 export async function* exactly(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
   report: { delivered: number; padded: number; excess: boolean },
 ): AsyncGenerator<Uint8Array> {

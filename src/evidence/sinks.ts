@@ -21,7 +21,7 @@ export interface EntryMeta {
  */
 export interface BundleSink {
   readonly format: BundleFormat;
-  addEntry(name: string, chunks: AsyncIterable<Uint8Array>, size: number, meta: EntryMeta): Promise<void>;
+  addEntry(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, meta: EntryMeta): Promise<void>;
   /** Dir bundles keep custody.jsonl on disk as the run goes, so even a killed run leaves its log. */
   appendCustodyLine?(line: string): Promise<void>;
   close(): Promise<void>;
@@ -52,7 +52,7 @@ export class DirSink implements BundleSink {
     this.made.add(dir);
   }
 
-  async addEntry(name: string, chunks: AsyncIterable<Uint8Array>, _size: number, meta: EntryMeta): Promise<void> {
+  async addEntry(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, _size: number, meta: EntryMeta): Promise<void> {
     const target = path.join(this.dir, name);
     await this.ensureDir(path.dirname(target));
     const fh = await createEvidenceFile(target);
@@ -101,7 +101,7 @@ export class TarSink implements BundleSink {
     this.tar = new TarWriter(out);
   }
 
-  async addEntry(name: string, chunks: AsyncIterable<Uint8Array>, size: number, meta: EntryMeta): Promise<void> {
+  async addEntry(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, meta: EntryMeta): Promise<void> {
     await this.tar.header({ name, size, mode: meta.mode, mtime: meta.mtime });
     for await (const chunk of chunks) await this.out.write(chunk);
     await this.tar.endEntry(size);
@@ -121,7 +121,7 @@ export class ZipSink implements BundleSink {
     this.zip = new ZipWriter(out);
   }
 
-  async addEntry(name: string, chunks: AsyncIterable<Uint8Array>, _size: number, meta: EntryMeta): Promise<void> {
+  async addEntry(name: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, _size: number, meta: EntryMeta): Promise<void> {
     await this.zip.addEntry({ name, mode: 0o100000 | meta.mode, mtime: meta.mtime }, chunks);
   }
 

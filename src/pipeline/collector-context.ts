@@ -1,6 +1,5 @@
 import type { CollectorContext, CollectorSettings, ReadOptions, ToolOptions, ToolRun } from '../collectors/collector.js';
 import type { CaseWriter } from '../evidence/case-writer.js';
-import { recycledFileChunks } from '../evidence/file-chunks.js';
 import { DiskFullError } from '../evidence/space-guard.js';
 import { HostReadError, type Host, type ReadResult } from '../host/host.js';
 import { commandOutputStem } from '../lib/command-output.js';
@@ -80,7 +79,7 @@ export function collectorContext(host: Host, settings: CollectorSettings, writer
       }
       try {
         const size = Math.min(file.facts.size, opts.maxBytes);
-        await writer.addStream(bundlePathForHostFile(hostPath), recycledFileChunks(file.fh, size), size, {
+        await writer.addFile(bundlePathForHostFile(hostPath), file.fh, size, {
           source: hostPath,
           collector: name,
           sourceMtime: file.facts.mtime,

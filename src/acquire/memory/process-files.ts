@@ -1,7 +1,6 @@
 /** What is kept of a process besides its core: the executable, its descriptors and its socket tables. */
 import { promises as fsp } from 'node:fs';
 import type { CaseWriter } from '../../evidence/case-writer.js';
-import { recycledFileChunks } from '../../evidence/file-chunks.js';
 import { DiskFullError } from '../../evidence/space-guard.js';
 import { parseExeLink } from '../../host/proc-pid.js';
 import { encodeHostPath } from '../../lib/host-path.js';
@@ -42,7 +41,7 @@ export async function copyExe(writer: CaseWriter, pid: number, dir: string, file
   try {
     fh = await fsp.open(linkPath, 'r');
     const st = await fh.stat();
-    const a = await writer.addStream(`${dir}/exe`, recycledFileChunks(fh, st.size), st.size, {
+    const a = await writer.addFile(`${dir}/exe`, fh, st.size, {
       source: parsed.path,
       collector: COLLECTOR,
       sourceMtime: st.mtime,

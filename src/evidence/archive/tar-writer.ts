@@ -91,7 +91,7 @@ function ustarHeader(entry: TarEntry, typeflag: string): Buffer {
   h.write(typeflag, 156, 'ascii');
   h.write('ustar\u000000', 257, 'binary');
   let sum = 0;
-  for (const b of h) sum += b;
+  for (let i = 0; i < BLOCK; i++) sum += h[i]!;
   h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'binary');
   return h;
 }
