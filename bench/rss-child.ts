@@ -5,15 +5,16 @@ import { CaseWriter, addFile, caseHeader, listFiles, seal, target } from './lib/
 /**
  * One bundling, alone in its own process so its peak RSS is its own (and its
  * stdout can be /dev/null or a file, as `triage --stdout > case.tar` does):
- *   node --import tsx bench/rss-child.ts tar|tgz|zip OUT|-   [FILE|DIR]
- * "-" writes the bundle to stdout; a DIR adds every file under it. The header
+ *   node --import tsx bench/rss-child.ts tar|tgz|zip OUT|-   [FILE|DIR] [archive-hash]
+ * "-" writes the bundle to stdout; a DIR adds every file under it;
+ * "archive-hash" hashes the archive too, as `--archive-hash` does. The header
  * (which hashes node and the code) is built before the clock starts, as the
  * in-process benches do. Prints one JSON line on stderr at the end.
  */
-const [format, out, source = BIG] = process.argv.slice(2) as ['tar' | 'tgz' | 'zip', string, string?];
+const [format, out, source = BIG, hashFlag] = process.argv.slice(2) as ['tar' | 'tgz' | 'zip', string, string?, string?];
 const header = await caseHeader();
 const t0 = performance.now();
-const writer = await CaseWriter.open(target(format, out === '-' ? null : out), header);
+const writer = await CaseWriter.open(target(format, out === '-' ? null : out, { archiveHash: hashFlag === 'archive-hash' }), header);
 const copyStart = performance.now();
 const files = statSync(source).isDirectory() ? await listFiles(source) : [[source, 'big.bin'] as [string, string]];
 let artifact = null;

@@ -25,7 +25,7 @@ export async function runCollector<Row = Record<string, unknown>>(
 ): Promise<HarnessResult<Row>> {
   const host = await Host.open({ root: opts.root, proc: opts.proc });
   const header = await buildCaseHeader(host, { caseId: 'test', examiner: undefined, commandLine: ['test'], version: '0.0.0-test', codeRoot: '/nonexistent' });
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   host.exclude(out);
   await runCollectors(host, { ...DEFAULT_SETTINGS, ...opts.settings }, writer, [collector], new AbortController().signal, {
     collectorStarted: () => undefined,

@@ -22,8 +22,8 @@ export async function caseHeader(): Promise<CaseHeader> {
   return header;
 }
 
-export function target(format: BundleTarget['format'], out: string | null, gzipLevel = 6): BundleTarget {
-  return { format, out, encryptTo: [], gzipLevel };
+export function target(format: BundleTarget['format'], out: string | null, opts: { archiveHash?: boolean; gzipLevel?: number } = {}): BundleTarget {
+  return { format, out, encryptTo: [], gzipLevel: opts.gzipLevel ?? 6, archiveHash: opts.archiveHash ?? false };
 }
 
 /** Copies one file into the bundle the way a collector keeps a raw copy (ctx.copyFile): open, fstat, CaseWriter.addFile. */

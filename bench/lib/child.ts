@@ -38,7 +38,8 @@ export async function buildChild(name = 'rss-child'): Promise<string> {
  * Runs one bundling. `out` null: the archive goes to stdout, which is a pipe
  * this process drains and counts ('pipe'), /dev/null ('devnull': nothing but
  * goldhour's own work is timed), or a new file ({ file }: a shell's
- * `> case.tar`, with no fsync, as `tar cf` writes).
+ * `> case.tar`, with no fsync, as `tar cf` writes). `archiveHash`: as
+ * `--archive-hash`, the archive hashed as well.
  */
 export function runChild(
   child: string,
@@ -46,10 +47,11 @@ export function runChild(
   out: string | null,
   file: string,
   stdout: 'pipe' | 'devnull' | { file: string } = 'pipe',
+  archiveHash = false,
 ): Promise<{ report: ChildReport; stdoutBytes: number }> {
   return new Promise((resolve, reject) => {
     const devnull = stdout === 'pipe' ? null : stdout === 'devnull' ? openSync('/dev/null', 'w') : openSync(stdout.file, 'wx', 0o600);
-    const p = spawn(process.execPath, [child, format, out ?? '-', file], { stdio: ['ignore', devnull ?? 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [child, format, out ?? '-', file, ...(archiveHash ? ['archive-hash'] : [])], { stdio: ['ignore', devnull ?? 'pipe', 'pipe'] });
     if (devnull !== null) closeSync(devnull);
     let stdoutBytes = 0;
     let stderr = '';

@@ -91,17 +91,10 @@ export async function waitQuiet(): Promise<number> {
  * Flushes what earlier runs left dirty (gigabytes written, then deleted on an
  * ext4 mounted with `discard`), so that no timed run pays for the writeback
  * of the one before it: without it, whichever tool ran second inherited the
- * other's. Then waits BENCH_SETTLE_S (5) seconds: on a VM with a memory
- * balloon, the pages a deleted output freed are handed back to the host a
- * moment later, and whoever allocates them again pays for the host bringing
- * them back. `tar cf` of the bench tree took 2.5–2.7 s started at once and
- * 3.0–3.7 s started 5 s later, so without the wait a run's time depended on
- * how soon it followed the last deletion. Waiting gives every tool the state
- * of a host whose free memory has long been free.
+ * other's.
  */
 export async function settle(): Promise<void> {
   await mustRun('sync', []);
-  await new Promise((r) => setTimeout(r, envInt('BENCH_SETTLE_S', 5, 0) * 1000));
 }
 
 /** Reads every file under `dir` once so the runs compare warm page cache, not the disk. */

@@ -62,7 +62,7 @@ Exit codes: 0 complete bundle; 3 partial bundle (a dump incomplete, or the outpu
         format: flags.format as ImageFormat,
         maxBytes: flags['max-size'] === undefined ? null : parseSize(flags['max-size'], '--max-size'),
       },
-      target: { format: bundle, out: flags.stdout ? null : flags.out, encryptTo: [], gzipLevel: 6 },
+      target: { format: bundle, out: flags.stdout ? null : flags.out, encryptTo: [], gzipLevel: 6, archiveHash: flags['archive-hash'] },
       caseId: flags.case,
       examiner: flags.examiner,
       commandLine: process.argv.slice(1),

@@ -74,7 +74,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (the tool exited on its o
     let state = null as BackgroundState | null;
     try {
       const result = await capturePackets({
-        target: { format, out: flags.stdout ? null : flags.out, encryptTo: [], gzipLevel: 6 },
+        target: { format, out: flags.stdout ? null : flags.out, encryptTo: [], gzipLevel: 6, archiveHash: flags['archive-hash'] },
         spec: { iface: flags.iface, filter: flags.filter ?? null, snaplen: flags.snaplen },
         tool: (flags.tool ?? null) as 'tcpdump' | 'dumpcap' | null,
         durationMs: flags.duration === undefined ? null : flags.duration * 1000,
@@ -146,6 +146,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (the tool exited on its o
     for (const name of ['out', 'staging'] as const) {
       if (flags[name] !== undefined) pass.push(`--${name}`, path.resolve(String(flags[name])));
     }
+    if (flags['archive-hash']) pass.push('--archive-hash');
     const self = isSingleFile() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!];
     const ready = await startDetached([...self, 'pcap', ...pass, '--background-child']);
     if (!ready.ok) throw new UserError(ready.error, ready.exitCode);

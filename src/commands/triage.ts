@@ -69,7 +69,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
       yara,
       root: flags.root,
       proc: flags.proc,
-      target: { format, out: flags.stdout ? null : flags.out, encryptTo, gzipLevel: 6 },
+      target: { format, out: flags.stdout ? null : flags.out, encryptTo, gzipLevel: 6, archiveHash: flags['archive-hash'] },
       only: splitList(flags.only),
       skip: splitList(flags.skip),
       caseId: flags.case,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { encodeHostPath } from '../lib/host-path.js';
 import { UserError, errnoCode, errorMessage } from '../lib/user-error.js';
 import type { ByteWriter } from './archive/byte-writer.js';
-import type { HashedOutput } from './archive/hashed-output.js';
+import type { ArchiveOutput } from './archive/archive-output.js';
 import { ageStage, createEvidenceFile, fileOutput, gzipStage, streamOutput } from './archive/outputs.js';
 import { CustodyLog, sha256Hex, type CustodyEvent } from './custody.js';
 import { exactly, recycledFileChunks } from './file-chunks.js';
@@ -30,6 +30,8 @@ export interface BundleTarget {
   out: string | null;
   encryptTo: string[];
   gzipLevel: number;
+  /** Also hash the archive file or stream itself (`--archive-hash`). */
+  archiveHash: boolean;
 }
 
 /** What the writer needs to know about the case before the first byte is written. */
@@ -90,7 +92,7 @@ export class CaseWriter {
     private readonly sink: BundleSink,
     readonly location: string,
     private readonly guard: SpaceGuard | null,
-    private readonly finalStage: HashedOutput | null,
+    private readonly finalStage: ArchiveOutput | null,
     private readonly header: CaseHeader,
     private readonly encrypted: boolean,
   ) {}
@@ -99,7 +101,7 @@ export class CaseWriter {
     const encrypted = target.encryptTo.length > 0;
     if (target.out === null) {
       if (process.stdout.isTTY) throw new UserError('refusing to write a binary bundle to a terminal; redirect --stdout to a file or pipe');
-      const last = await stdoutStage();
+      const last = await stdoutStage(target.archiveHash);
       const sink = await archiveSink(target, last);
       return new CaseWriter(sink, '(stdout)', null, last, header, encrypted).opened();
     }
@@ -119,7 +121,7 @@ export class CaseWriter {
       await fsp.rm(out, { force: true });
       throw err;
     }
-    const last = fileOutput(fh, guard);
+    const last = fileOutput(fh, guard, { durable: true, hashed: target.archiveHash });
     return new CaseWriter(await archiveSink(target, last), out, guard, last, header, encrypted).opened();
   }
 
@@ -320,7 +322,7 @@ export class CaseWriter {
       artifacts: this.artifacts.length,
       errors: this.errors.length,
       manifestSha256: sha256Hex(manifestBytes),
-      archiveSha256: this.finalStage ? await this.finalStage.digest() : null,
+      archiveSha256: (await this.finalStage?.digest()) ?? null,
       encrypted: this.encrypted,
     };
   }
@@ -358,15 +360,15 @@ function reservedName(name: string): boolean {
  * descriptor on the same file (append mode: it continues wherever the shell's
  * left off) writes behind the hashing from the pool instead, at twice the speed.
  */
-async function stdoutStage(): Promise<HashedOutput> {
+async function stdoutStage(hashed: boolean): Promise<ArchiveOutput> {
   if (fstatSync(1).isFile()) {
     try {
-      return fileOutput(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, false);
+      return fileOutput(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, { durable: false, hashed });
     } catch {
       // no /proc: node's own stream still works
     }
   }
-  return streamOutput(process.stdout);
+  return streamOutput(process.stdout, hashed);
 }
 
 async function archiveSink(target: BundleTarget, last: ByteWriter): Promise<BundleSink> {

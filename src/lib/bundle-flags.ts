@@ -7,4 +7,8 @@ export const BUNDLE_FLAGS = {
   examiner: Flags.string({ description: 'name of the examiner, recorded in the manifest and custody log' }),
   json: Flags.boolean({ description: 'print one JSON document on stdout; progress goes to stderr' }),
   quiet: Flags.boolean({ char: 'q', description: 'no progress lines on stderr' }),
+  'archive-hash': Flags.boolean({
+    description:
+      'also hash the archive file or stream itself as it is written, and print its SHA-256 (to compare with sha256sum of the received file); a second SHA-256 of every byte, about a quarter of the tar speed on two cores. manifest.json\'s SHA-256 already covers every file',
+  }),
 };

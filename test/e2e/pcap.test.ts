@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -280,11 +280,12 @@ test('dumpcap, a BPF filter and a tar bundle: only the filtered port is kept, ev
   const link = await makeLink(t, [5003, 5004]);
   const dir = tempDir(t);
   const out = path.join(dir, 'case.tar');
-  const run = startPcap(t, link, ['--tool', 'dumpcap', '--iface', link.ifaceA, '--duration', '8', '--filter', 'udp dst port 5003', '--format', 'tar', '--out', out]);
+  const run = startPcap(t, link, ['--tool', 'dumpcap', '--iface', link.ifaceA, '--duration', '8', '--filter', 'udp dst port 5003', '--format', 'tar', '--archive-hash', '--out', out]);
   await run.capturing;
   const sent = await link.send([5003, 5004], 600, 100);
   const r = await run.exited;
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`archive SHA-256: +${createHash('sha256').update(readFileSync(out)).digest('hex')}`));
   await assertVerifies(out);
   const x = path.join(dir, 'x');
   execFileSync('/usr/bin/mkdir', [x]);

@@ -60,16 +60,21 @@ test('a live triage into a directory: modes, manifest, custody, summary, verify'
   assert.match(v.stdout.toString(), /^INTACT/);
 });
 
-test('--json prints exactly one JSON document on stdout', async (t) => {
-  const out = path.join(tempDir(t), 'case.tgz');
-  const res = await runCli(['triage', '--format', 'tgz', '--out', out, '--json', '--only', 'system']);
+test('--json prints exactly one JSON document on stdout; --archive-hash adds the SHA-256 of the archive file', async (t) => {
+  const dir = tempDir(t);
+  const hashed = path.join(dir, 'hashed.tgz');
+  const res = await runCli(['triage', '--format', 'tgz', '--out', hashed, '--json', '--archive-hash', '--only', 'system']);
   assert.equal(res.code, 0, res.stderr);
   const doc = JSON.parse(res.stdout.toString());
   assert.equal(doc.format, 'tgz');
   assert.equal(doc.status, 'complete');
   assert.deepEqual(doc.findings, []);
   assert.match(doc.manifestSha256, /^[0-9a-f]{64}$/);
-  assert.equal(doc.archiveSha256, sha256(readFileSync(out)));
+  assert.equal(doc.archiveSha256, sha256(readFileSync(hashed)));
+  const plain = await runCli(['triage', '--format', 'tar', '--out', path.join(dir, 'plain.tar'), '--json', '--only', 'system']);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(JSON.parse(plain.stdout.toString()).archiveSha256, null);
+  assert.doesNotMatch(plain.stderr, /archive SHA-256/);
 });
 
 test('every format verifies, and --stdout writes nothing but the stream', async (t) => {
@@ -282,7 +287,7 @@ test('--stdout redirected to a file: written behind the hashing through a second
   const file = path.join(dir, 'case.tar');
   writeFileSync(file, 'x'.repeat(512));
   const fd = openSync(file, 'a');
-  const child = spawn(process.execPath, [RUN_JS, 'triage', '--root', root, '--only', 'system,mounts', '--stdout'], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [RUN_JS, 'triage', '--root', root, '--only', 'system,mounts', '--stdout', '--archive-hash'], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   closeSync(fd);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -13,7 +13,7 @@ import { PROJECT, tempDir } from '../helpers.js';
 test('an error code that is not a string is written as text: the manifest still matches its schema', async (t) => {
   const out = path.join(tempDir(t), 'case');
   const header = await buildCaseHeader(await Host.open(), { caseId: 't', examiner: 't', commandLine: ['t'], version: '0.0.0', codeRoot: PROJECT });
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   writer.recordError({ collector: 'x', path: '/etc/x', code: -13 as unknown as string, message: 'EACCES from a worker' });
   await writer.seal({ status: 'complete', reason: null, findings: '', signer: null });
   const m = Manifest.parse(JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')));
@@ -23,7 +23,7 @@ test('an error code that is not a string is written as text: the manifest still 
 test('an empty artefact (a program that printed nothing) is not marked as changed while read; a short or long stream is', async (t) => {
   const out = path.join(tempDir(t), 'case');
   const header = await buildCaseHeader(await Host.open(), { caseId: 't', examiner: 't', commandLine: ['t'], version: '0.0.0', codeRoot: PROJECT });
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   const empty = await writer.addBuffer('commands/x/empty.stdout', Buffer.alloc(0), { source: null, collector: 'x' });
   const shrunk = await writer.addStream('files/shrunk', [Buffer.from('abc')], 5, { source: '/shrunk', collector: 'x' });
   const grown = await writer.addStream('files/grown', [Buffer.from('abcdef')], 4, { source: '/grown', collector: 'x' });
@@ -41,7 +41,7 @@ test('files copied one after another through the writer\'s one ring arrive intac
   bodies.forEach((b, i) => writeFileSync(path.join(dir, `f${i}`), b));
   for (const format of ['dir', 'tar'] as const) {
     const out = path.join(dir, `case-${format}`);
-    const writer = await CaseWriter.open({ format, out, encryptTo: [], gzipLevel: 6 }, header);
+    const writer = await CaseWriter.open({ format, out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
     for (let i = 0; i < bodies.length; i++) {
       const fh = await fsp.open(path.join(dir, `f${i}`), 'r');
       const a = await writer.addFile(`files/f${i}`, fh, bodies[i]!.length, { source: `/f${i}`, collector: 'x' });

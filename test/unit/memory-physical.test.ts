@@ -33,7 +33,7 @@ async function acquire(t: { after(fn: () => void): void }, format: ImageFormat, 
   const header = await buildCaseHeader(await Host.open(), { caseId: 't', examiner: undefined, commandLine: ['t'], version: '0.0.0', codeRoot: PROJECT });
   const opts = { source: kcore, iomemFile: iomem, format, maxBytes };
   const prep = await prepareImage(opts);
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   try {
     const result = await acquireImage(writer, prep, { ...opts, signal: new AbortController().signal, progress: null });
     await writer.seal({ status: 'complete', reason: null, findings: '', signer: null });

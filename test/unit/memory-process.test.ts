@@ -25,7 +25,7 @@ const GDB = ['/usr/bin/gdb', '/bin/gdb'].find((p) => existsSync(p)) ?? null;
 async function dump(t: { after(fn: () => void): void }, pid: number, opts: Partial<ProcessDumpOptions> = {}) {
   const out = path.join(tempDir(t), 'case');
   const header = await buildCaseHeader(await Host.open(), { caseId: 't', examiner: undefined, commandLine: ['t'], version: '0.0.0', codeRoot: PROJECT });
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   const result = await dumpProcess(writer, pid, { freeze: false, signal: new AbortController().signal, progress: null, ...opts });
   await writer.seal({ status: 'complete', reason: null, findings: '', signer: null });
   const sidecar = ProcessSidecar.parse(JSON.parse(await fsp.readFile(path.join(out, `acquired/${pid}/core.json`), 'utf8')));

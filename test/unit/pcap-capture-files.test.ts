@@ -18,7 +18,7 @@ async function setup(t: TestContext, opts: Partial<CaptureFilesOptions>) {
   const dir = tempDir(t);
   const out = path.join(dir, 'case');
   const header = await buildCaseHeader(await Host.open(), { caseId: 't', examiner: 't', commandLine: ['t'], version: '0.0.0', codeRoot: PROJECT });
-  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6 }, header);
+  const writer = await CaseWriter.open({ format: 'dir', out, encryptTo: [], gzipLevel: 6, archiveHash: false }, header);
   const staging = await Staging.create(dir);
   const files = new CaptureFiles(writer, staging, { bundleDir: 'acquired/pcap', baseName: 'capture', maxFileBytes: null, ringFiles: null, ...opts }, () => undefined);
   const seal = async () => {

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { SpaceGuard, writeAll } from '../space-guard.js';
 import type { ByteWriter } from './byte-writer.js';
 import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
-import { HashedOutput } from './hashed-output.js';
+import { ArchiveOutput } from './archive-output.js';
 
 /** Creates a new file for evidence: never through a symlink, never over an existing file. */
 export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
@@ -27,11 +27,12 @@ const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
  * `--stdout > case.tar` is not: stdout promises what a pipe does, bytes handed
  * to the kernel.
  */
-export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, durable = true): HashedOutput {
+export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, opts: { durable: boolean; hashed: boolean }): ArchiveOutput {
+  const { durable } = opts;
   let unsynced = 0;
   let syncing: Promise<void> | null = null;
   let syncFailure: unknown = null;
-  return new HashedOutput({
+  return new ArchiveOutput({
     async send(bytes) {
       if (syncFailure !== null) throw syncFailure;
       await writeAll(fh, bytes, guard);
@@ -58,7 +59,7 @@ export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, durable
         await fh.close();
       }
     },
-  });
+  }, opts.hashed);
 }
 
 /**
@@ -66,7 +67,7 @@ export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, durable
  * resolves once node has passed its bytes to the kernel, so a slow SSH pipe
  * cannot make goldhour's memory grow past the batches. A closed pipe rejects.
  */
-export function streamOutput(stream: Writable): HashedOutput {
+export function streamOutput(stream: Writable, hashed: boolean): ArchiveOutput {
   let failure: Error | null = null;
   let inFlight: ((err: Error) => void) | null = null;
   const fail = (err: Error) => {
@@ -85,13 +86,13 @@ export function streamOutput(stream: Writable): HashedOutput {
         else resolve();
       });
     });
-  return new HashedOutput({
+  return new ArchiveOutput({
     send: writeOut,
     // stdout is never really ended by node; wait until what we wrote has left.
     end: async (ok) => {
       if (ok) await writeOut(Buffer.alloc(0));
     },
-  });
+  }, hashed);
 }
 
 /**

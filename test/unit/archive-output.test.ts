@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { BATCH, BATCHES, HashedOutput, type Destination } from '../../src/evidence/archive/hashed-output.js';
+import { BATCH, BATCHES, ArchiveOutput, type Destination } from '../../src/evidence/archive/archive-output.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -29,7 +29,7 @@ function recorder(opts: { delayMs?: number; failAt?: number } = {}) {
 test('every byte arrives once, in order, one send at a time, and the digest is the SHA-256 of them all', async () => {
   const data = randomBytes(3 * BATCH + 12_345);
   const { dest, sends, state } = recorder();
-  const out = new HashedOutput(dest);
+  const out = new ArchiveOutput(dest, true);
   let off = 0;
   for (const size of [1, 511, BATCH - 1, 2, BATCH + 7, 100_000]) {
     await out.write(data.subarray(off, off + size));
@@ -47,7 +47,7 @@ test('every byte arrives once, in order, one send at a time, and the digest is t
 
 test('a chunk may be changed once write() resolves: its bytes were taken', async () => {
   const { dest, sends } = recorder({ delayMs: 5 });
-  const out = new HashedOutput(dest);
+  const out = new ArchiveOutput(dest, true);
   const chunk = Buffer.from('evidence');
   await out.write(chunk);
   chunk.write('XXXXXXXX');
@@ -58,7 +58,7 @@ test('a chunk may be changed once write() resolves: its bytes were taken', async
 
 test('a slow destination holds write() back: never more than the batches in memory', async () => {
   const { dest, sends } = recorder({ delayMs: 2 });
-  const out = new HashedOutput(dest);
+  const out = new ArchiveOutput(dest, true);
   const chunk = randomBytes(256 * 1024);
   let maxAhead = 0;
   for (let i = 0; i < 64; i++) {
@@ -76,7 +76,7 @@ test('a slow destination holds write() back: never more than the batches in memo
 
 test('a failed send refuses everything after it and reaches close(), which still ends the destination', async () => {
   const { dest, sends, state } = recorder({ failAt: 1 });
-  const out = new HashedOutput(dest);
+  const out = new ArchiveOutput(dest, true);
   const chunk = randomBytes(BATCH);
   let failed: unknown = null;
   try {
@@ -95,7 +95,7 @@ test('property: any split of any bytes is sent and hashed unchanged', async () =
   await fc.assert(
     fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 70_000 }), { maxLength: 40 }), async (parts) => {
       const { dest, sends } = recorder();
-      const out = new HashedOutput(dest);
+      const out = new ArchiveOutput(dest, true);
       for (const p of parts) await out.write(p);
       await out.close();
       const all = Buffer.concat(parts);

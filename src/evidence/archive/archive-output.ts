@@ -20,16 +20,17 @@ export const BATCHES = 4;
 
 /**
  * The last stage of an archive bundle. Bytes are gathered into batches; a
- * full batch goes to the hashing worker, then to the destination, then back
- * to the pool, and batches behind it follow without waiting: while the main
- * thread hashes artefacts and copies, the worker hashes one batch and a pool
- * thread writes the one before. (A chunk handed straight to the destination,
- * one write in flight, kept the main thread waiting for every write;
+ * full batch goes to the hashing worker when the archive's own SHA-256 was
+ * asked for (`--archive-hash`), then to the destination, then back to the
+ * pool, and batches behind it follow without waiting: while the main thread
+ * hashes artefacts and copies, the worker hashes one batch and a pool thread
+ * writes the one before. (A chunk handed straight to the destination, one
+ * write in flight, kept the main thread waiting for every write;
  * docs/decisions.md.) A failed send is reported by a later write() or by
  * close(): past it the archive has a hole, so everything after is refused.
  */
-export class HashedOutput implements ByteWriter {
-  private readonly hash = new OffThreadHash();
+export class ArchiveOutput implements ByteWriter {
+  private readonly hash: OffThreadHash | null;
   private readonly free: Buffer[] = [];
   private allocated = 0;
   private outstanding = 0;
@@ -40,7 +41,12 @@ export class HashedOutput implements ByteWriter {
   private failure: unknown = null;
   bytes = 0;
 
-  constructor(private readonly dest: Destination) {}
+  constructor(
+    private readonly dest: Destination,
+    hashed: boolean,
+  ) {
+    this.hash = hashed ? new OffThreadHash() : null;
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
     this.check();
@@ -68,14 +74,15 @@ export class HashedOutput implements ByteWriter {
     }
   }
 
-  /** After close(): the SHA-256 of every byte written. */
-  digest(): Promise<string> {
-    return this.hash.digest();
+  /** After close(): the SHA-256 of every byte written, if it was asked for. */
+  async digest(): Promise<string | null> {
+    return this.hash ? this.hash.digest() : null;
   }
 
   private dispatch(): void {
     const len = this.filled;
-    const hashed = this.hash.update(this.batch!.buffer as ArrayBuffer, len);
+    const buffer = this.batch!.buffer as ArrayBuffer;
+    const hashed = this.hash ? this.hash.update(buffer, len) : Promise.resolve(buffer);
     this.batch = null;
     this.filled = 0;
     this.outstanding++;
