@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { IMAGE_FORMATS, type ImageFormat } from '../acquire/memory/image-format.js';
 import { BaseCommand } from '../lib/base-command.js';
-import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
+import { BUNDLE_FLAGS, checkArchiveHash } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError } from '../lib/user-error.js';
 
@@ -43,6 +43,7 @@ Exit codes: 0 complete bundle; 3 partial bundle (a dump incomplete, or the outpu
   async run(): Promise<void> {
     const { flags } = await this.parse(Memory);
     const bundle = (flags.bundle ?? (flags.stdout ? 'tar' : 'dir')) as 'dir' | 'tar' | 'tgz' | 'zip';
+    checkArchiveHash(flags['archive-hash'], bundle, '--bundle');
     if (flags.stdout && flags.json) throw new UserError('--json and --stdout both want stdout; use one');
     if (flags.stdout && bundle === 'dir') throw new UserError('--stdout streams an archive; use --bundle tar, tgz or zip');
     if (flags.tool !== undefined && flags.format !== 'lime') throw new UserError('--format applies to goldhour\'s own reader; with --tool the image is in the tool\'s format');

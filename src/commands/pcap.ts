@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import path from 'node:path';
 import type { BackgroundState } from '../acquire/pcap/background.js';
 import { BaseCommand } from '../lib/base-command.js';
-import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
+import { BUNDLE_FLAGS, checkArchiveHash } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError, errorMessage } from '../lib/user-error.js';
 
@@ -56,6 +56,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (the tool exited on its o
     }
     if (flags.background && flags.stdout) throw new UserError('--background cannot stream to stdout: give --out');
     const format = (flags.format ?? (flags.stdout ? 'tar' : 'dir')) as 'dir' | 'tar' | 'tgz' | 'zip';
+    checkArchiveHash(flags['archive-hash'], format, '--format');
     if (flags.stdout && flags.json) throw new UserError('--json and --stdout both want stdout; use one');
     if (flags.stdout && format === 'dir') throw new UserError('--stdout streams an archive; use --format tar, tgz or zip');
     if (flags.stdout && flags.files !== undefined) {

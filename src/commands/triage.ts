@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS } from '../collectors/collector.js';
 import { BaseCommand, splitList } from '../lib/base-command.js';
-import { BUNDLE_FLAGS } from '../lib/bundle-flags.js';
+import { BUNDLE_FLAGS, checkArchiveHash } from '../lib/bundle-flags.js';
 import { termSafe } from '../lib/terminal.js';
 import { UserError, errnoCode } from '../lib/user-error.js';
 
@@ -49,6 +49,7 @@ Exit codes: 0 complete bundle; 3 partial bundle sealed (output device full); 129
     const encryptTo = flags['encrypt-to'] ?? [];
     for (const r of encryptTo) if (!/^age1[0-9a-z]+$/.test(r)) throw new UserError(`--encrypt-to ${r}: not an age recipient (age1...)`);
     const format = (flags.format ?? (encryptTo.length > 0 ? 'tgz' : flags.stdout ? 'tar' : 'dir')) as 'dir' | 'tar' | 'tgz' | 'zip';
+    checkArchiveHash(flags['archive-hash'], format, '--format');
     if (flags.stdout && flags.json) throw new UserError('--json and --stdout both want stdout; use one');
     if (flags.stdout && format === 'dir') throw new UserError('--stdout streams an archive; use --format tar, tgz or zip');
     if (encryptTo.length > 0 && format === 'dir') throw new UserError('--encrypt-to encrypts an archive stream; use --format tar, tgz or zip');

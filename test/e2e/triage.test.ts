@@ -116,6 +116,8 @@ test('refuses an existing output, a planted symlink, and bad flags, in one line 
     [['triage', '--only', 'nosuch', '--out', path.join(dir, 'y')], /unknown collector 'nosuch'/],
     [['triage', '--format', 'rar'], /Expected --format=rar to be one of/],
     [['triage', '--encrypt-to', 'not-a-key', '--out', path.join(dir, 'z')], /not an age recipient/],
+    [['triage', '--archive-hash', '--out', path.join(dir, 'w')], /--archive-hash hashes an archive; use --format tar/],
+    [['memory', '--archive-hash', '--out', path.join(dir, 'm')], /--archive-hash hashes an archive; use --bundle tar/],
     [['verify', path.join(dir, 'nothing-here')], /does not exist/],
   ];
   for (const [args, msg] of cases) {

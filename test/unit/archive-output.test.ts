@@ -41,7 +41,6 @@ test('every byte arrives once, in order, one send at a time, and the digest is t
   assert.equal(state.maxInFlight, 1);
   assert.ok(sends.every((s) => s.length <= BATCH));
   assert.ok(Buffer.concat(sends).equals(data));
-  assert.equal(out.bytes, data.length);
   assert.equal(await out.digest(), sha256(data));
 });
 
@@ -61,10 +60,10 @@ test('a slow destination holds write() back: never more than the batches in memo
   const out = new ArchiveOutput(dest, true);
   const chunk = randomBytes(256 * 1024);
   let maxAhead = 0;
-  for (let i = 0; i < 64; i++) {
+  for (let i = 1; i <= 64; i++) {
     await out.write(chunk);
     const sent = sends.reduce((n, s) => n + s.length, 0);
-    maxAhead = Math.max(maxAhead, out.bytes - sent);
+    maxAhead = Math.max(maxAhead, i * chunk.length - sent);
   }
   await out.close();
   assert.ok(maxAhead <= BATCHES * BATCH, `${maxAhead} bytes accepted and not yet sent`);

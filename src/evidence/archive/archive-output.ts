@@ -39,7 +39,6 @@ export class ArchiveOutput implements ByteWriter {
   private chain: Promise<void> = Promise.resolve();
   private waiter: (() => void) | null = null;
   private failure: unknown = null;
-  bytes = 0;
 
   constructor(
     private readonly dest: Destination,
@@ -59,7 +58,6 @@ export class ArchiveOutput implements ByteWriter {
       off += n;
       if (this.filled === BATCH) this.dispatch();
     }
-    this.bytes += chunk.length;
   }
 
   async close(): Promise<void> {

@@ -7,10 +7,10 @@ import { Worker } from 'node:worker_threads';
  * it a second time there capped a tar bundle at half of node:crypto's speed.
  * Batches are transferred to the worker, not copied, and come back with its
  * answer, in order. (Shared memory would let one batch be hashed and written
- * at once, but writing from a SharedArrayBuffer cost the kernel three times
- * as much as from ordinary memory: docs/decisions.md.) Like the hash pool, the worker
- * is an evaluated string: the same under tsx, lib/ and the single-file build;
- * where it cannot start, hashing falls back to this thread.
+ * at once, but writing from a SharedArrayBuffer cost the kernel three times as
+ * much as from ordinary memory: docs/decisions.md.) Like the hash pool, the
+ * worker is an evaluated string: the same under tsx, lib/ and the single-file
+ * build; where it cannot start, hashing falls back to this thread.
  */
 const WORKER_CODE = `
 const { parentPort } = require('node:worker_threads');
