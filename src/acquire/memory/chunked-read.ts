@@ -1,10 +1,14 @@
-import { RING } from '../../evidence/file-chunks.js';
+import { CHUNK, RING } from '../../evidence/file-chunks.js';
 import { errnoCode } from '../../lib/user-error.js';
 import { readFull, type PositionedFile } from './positioned-file.js';
 import type { ReadPiece } from './read-plan.js';
 
-/** Large reads: the syscall count, not the copy, limits /proc/kcore and /proc/PID/mem (see docs/decisions.md). */
-export const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Large reads: the syscall count, not the copy, limits /proc/kcore and
+ * /proc/PID/mem (see docs/decisions.md). The same size as file copies, for
+ * the same reason: the image is written in these pieces.
+ */
+export const CHUNK_BYTES = CHUNK;
 export const PAGE_BYTES = 4096;
 
 /** A range the source would not give, zero-filled in the output. */
