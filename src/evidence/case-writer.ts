@@ -4,8 +4,8 @@ import path from 'node:path';
 import { encodeHostPath } from '../lib/host-path.js';
 import { UserError, errnoCode, errorMessage } from '../lib/user-error.js';
 import type { ByteWriter } from './archive/byte-writer.js';
-import type { ArchiveOutput } from './archive/archive-output.js';
-import { ageStage, createEvidenceFile, fileOutput, gzipStage, streamOutput } from './archive/outputs.js';
+import { ArchiveOutput, type Destination } from './archive/archive-output.js';
+import { ageStage, createEvidenceFile, fileDestination, gzipStage, streamDestination } from './archive/outputs.js';
 import { CustodyLog, sha256Hex, type CustodyEvent } from './custody.js';
 import { exactly, recycledFileChunks } from './file-chunks.js';
 import {
@@ -101,7 +101,7 @@ export class CaseWriter {
     const encrypted = target.encryptTo.length > 0;
     if (target.out === null) {
       if (process.stdout.isTTY) throw new UserError('refusing to write a binary bundle to a terminal; redirect --stdout to a file or pipe');
-      const last = await stdoutStage(target.archiveHash);
+      const last = new ArchiveOutput(await stdoutDestination(), target.archiveHash);
       const sink = await archiveSink(target, last);
       return new CaseWriter(sink, '(stdout)', null, last, header, encrypted).opened();
     }
@@ -121,7 +121,7 @@ export class CaseWriter {
       await fsp.rm(out, { force: true });
       throw err;
     }
-    const last = fileOutput(fh, guard, { durable: true, hashed: target.archiveHash });
+    const last = new ArchiveOutput(fileDestination(fh, guard, true), target.archiveHash);
     return new CaseWriter(await archiveSink(target, last), out, guard, last, header, encrypted).opened();
   }
 
@@ -355,20 +355,21 @@ function reservedName(name: string): boolean {
 }
 
 /**
- * stdout as the last stage. Redirected to a file (`--stdout > case.tar`), node
- * writes it synchronously on the main thread, between the hashing; a second
- * descriptor on the same file (append mode: it continues wherever the shell's
- * left off) writes behind the hashing from the pool instead, at twice the speed.
+ * stdout as where the archive goes. Redirected to a file (`--stdout >
+ * case.tar`), node writes it synchronously on the main thread, between the
+ * hashing; a second descriptor on the same file (append mode: it continues
+ * wherever the shell's left off) writes behind the hashing from the pool
+ * instead, at twice the speed.
  */
-async function stdoutStage(hashed: boolean): Promise<ArchiveOutput> {
+async function stdoutDestination(): Promise<Destination> {
   if (fstatSync(1).isFile()) {
     try {
-      return fileOutput(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, { durable: false, hashed });
+      return fileDestination(await fsp.open('/proc/self/fd/1', fsConstants.O_WRONLY | fsConstants.O_APPEND), null, false);
     } catch {
       // no /proc: node's own stream still works
     }
   }
-  return streamOutput(process.stdout, hashed);
+  return streamDestination(process.stdout);
 }
 
 async function archiveSink(target: BundleTarget, last: ByteWriter): Promise<BundleSink> {

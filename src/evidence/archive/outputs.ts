@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { SpaceGuard, writeAll } from '../space-guard.js';
 import type { ByteWriter } from './byte-writer.js';
 import { Feed, ZLIB_STREAM_OPTIONS } from './feed.js';
-import { ArchiveOutput } from './archive-output.js';
+import type { Destination } from './archive-output.js';
 
 /** Creates a new file for evidence: never through a symlink, never over an existing file. */
 export async function createEvidenceFile(p: string): Promise<fsp.FileHandle> {
@@ -27,12 +27,11 @@ const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
  * `--stdout > case.tar` is not: stdout promises what a pipe does, bytes handed
  * to the kernel.
  */
-export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, opts: { durable: boolean; hashed: boolean }): ArchiveOutput {
-  const { durable } = opts;
+export function fileDestination(fh: fsp.FileHandle, guard: SpaceGuard | null, durable: boolean): Destination {
   let unsynced = 0;
   let syncing: Promise<void> | null = null;
   let syncFailure: unknown = null;
-  return new ArchiveOutput({
+  return {
     async send(bytes) {
       if (syncFailure !== null) throw syncFailure;
       await writeAll(fh, bytes, guard);
@@ -59,7 +58,7 @@ export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, opts: {
         await fh.close();
       }
     },
-  }, opts.hashed);
+  };
 }
 
 /**
@@ -67,7 +66,7 @@ export function fileOutput(fh: fsp.FileHandle, guard: SpaceGuard | null, opts: {
  * resolves once node has passed its bytes to the kernel, so a slow SSH pipe
  * cannot make goldhour's memory grow past the batches. A closed pipe rejects.
  */
-export function streamOutput(stream: Writable, hashed: boolean): ArchiveOutput {
+export function streamDestination(stream: Writable): Destination {
   let failure: Error | null = null;
   let inFlight: ((err: Error) => void) | null = null;
   const fail = (err: Error) => {
@@ -86,13 +85,13 @@ export function streamOutput(stream: Writable, hashed: boolean): ArchiveOutput {
         else resolve();
       });
     });
-  return new ArchiveOutput({
+  return {
     send: writeOut,
     // stdout is never really ended by node; wait until what we wrote has left.
     end: async (ok) => {
       if (ok) await writeOut(Buffer.alloc(0));
     },
-  }, hashed);
+  };
 }
 
 /**
